@@ -1,0 +1,366 @@
+/* The bridge to GEOS and to PROJ's geodesic routines.
+ *
+ * Every wrapper has the same shape: convert, call, check for NULL/exception, convert back,
+ * destroy. GEOS errors land in the calling context (see ctx.c). Measurements are geodesic on
+ * WGS84 (geod_polygonarea / geod_inverse from PROJ's geodesic.h), never in degrees. */
+#include "geom.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *wg_geom_fault_name(int fault)
+{
+    static const char *const names[] = {
+        "none",      "wrong_type", "malformed",         "nan",
+        "out_of_range", "too_few_points", "unclosed_ring", "empty",
+        "invalid",   "too_many_vertices"};
+    if (fault < 0 || fault >= (int)(sizeof names / sizeof names[0])) return "unknown";
+    return names[fault];
+}
+
+int wg_check_lonlat(double lon, double lat, char *detail, size_t detail_len)
+{
+    if (!isfinite(lon) || !isfinite(lat)) {
+        snprintf(detail, detail_len, "NaN or infinite coordinate");
+        return WG_EDATA;
+    }
+    if (lon < -180.0 || lon > 180.0 || lat < -90.0 || lat > 90.0) {
+        snprintf(detail, detail_len, "coordinate out of range (%.10g %.10g)", lon, lat);
+        return WG_EDATA;
+    }
+    return WG_OK;
+}
+
+/* Reads one [lon, lat, ...] position. */
+static int read_position(json_object *pos, double *x, double *y, int *fault, char *detail,
+                         size_t dlen)
+{
+    if (!json_object_is_type(pos, json_type_array) || json_object_array_length(pos) < 2) {
+        *fault = WG_GF_MALFORMED;
+        snprintf(detail, dlen, "position is not an array of at least two numbers");
+        return WG_EDATA;
+    }
+    json_object *jx = json_object_array_get_idx(pos, 0), *jy = json_object_array_get_idx(pos, 1);
+    int numeric = (json_object_is_type(jx, json_type_double) || json_object_is_type(jx, json_type_int)) &&
+                  (json_object_is_type(jy, json_type_double) || json_object_is_type(jy, json_type_int));
+    if (!numeric) {
+        *fault = WG_GF_MALFORMED;
+        snprintf(detail, dlen, "coordinate is not a number");
+        return WG_EDATA;
+    }
+    *x = json_object_get_double(jx);
+    *y = json_object_get_double(jy);
+    if (wg_check_lonlat(*x, *y, detail, dlen) != WG_OK) {
+        *fault = isfinite(*x) && isfinite(*y) ? WG_GF_OUT_OF_RANGE : WG_GF_NAN;
+        return WG_EDATA;
+    }
+    return WG_OK;
+}
+
+static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int close_rings, size_t *budget,
+                                int *fault, char *detail, size_t dlen)
+{
+    if (!json_object_is_type(ring, json_type_array)) {
+        *fault = WG_GF_MALFORMED;
+        snprintf(detail, dlen, "ring is not an array of positions");
+        return NULL;
+    }
+    size_t n = json_object_array_length(ring);
+    if (n > *budget) {
+        *fault = WG_GF_TOO_MANY_VERTICES;
+        snprintf(detail, dlen, "more than %d vertices", WG_MAX_UNIT_VERTICES);
+        return NULL;
+    }
+    double *xy = malloc((n + 1) * 2 * sizeof *xy);
+    if (!xy) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (read_position(json_object_array_get_idx(ring, i), &xy[2 * i], &xy[2 * i + 1], fault,
+                          detail, dlen) != WG_OK) {
+            free(xy);
+            return NULL;
+        }
+    }
+    int closed = n > 0 && xy[0] == xy[2 * (n - 1)] && xy[1] == xy[2 * (n - 1) + 1];
+    if (n > 0 && !closed && close_rings) {
+        xy[2 * n] = xy[0];
+        xy[2 * n + 1] = xy[1];
+        n++;
+        closed = 1;
+    }
+    if (n < 4) {
+        *fault = WG_GF_TOO_FEW_POINTS;
+        snprintf(detail, dlen, "ring has %zu positions, a closed ring needs at least 4", n);
+    } else if (!closed) {
+        *fault = WG_GF_UNCLOSED_RING;
+        snprintf(detail, dlen, "ring is not closed: starts at (%.10g %.10g), ends at (%.10g %.10g)",
+                 xy[0], xy[1], xy[2 * (n - 1)], xy[2 * (n - 1) + 1]);
+    }
+    if (*fault) {
+        free(xy);
+        return NULL;
+    }
+    *budget -= n;
+    GEOSCoordSequence *cs = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, xy, (unsigned)n, 0, 0);
+    free(xy);
+    return cs ? GEOSGeom_createLinearRing_r(ctx->geos, cs) : NULL;
+}
+
+static void destroy_all(wg_ctx *ctx, GEOSGeometry **g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) GEOSGeom_destroy_r(ctx->geos, g[i]);
+    free(g);
+}
+
+static GEOSGeometry *build_polygon(wg_ctx *ctx, json_object *rings, int close_rings,
+                                   size_t *budget, int *fault, char *detail, size_t dlen)
+{
+    if (!json_object_is_type(rings, json_type_array) || json_object_array_length(rings) == 0) {
+        *fault = json_object_is_type(rings, json_type_array) ? WG_GF_EMPTY : WG_GF_MALFORMED;
+        snprintf(detail, dlen, "polygon has no rings");
+        return NULL;
+    }
+    size_t n = json_object_array_length(rings);
+    GEOSGeometry **r = calloc(n, sizeof *r);
+    if (!r) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        r[i] = build_ring(ctx, json_object_array_get_idx(rings, i), close_rings, budget, fault,
+                          detail, dlen);
+        if (!r[i]) {
+            destroy_all(ctx, r, i);
+            return NULL;
+        }
+    }
+    GEOSGeometry *poly = GEOSGeom_createPolygon_r(ctx->geos, r[0], r + 1, (unsigned)(n - 1));
+    if (!poly) destroy_all(ctx, r, n); /* ownership passes to the polygon only on success */
+    else free(r);
+    return poly;
+}
+
+int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int close_rings, int *fault,
+                         char *detail, size_t detail_len, GEOSGeometry **out)
+{
+    *out = NULL;
+    *fault = WG_GF_NONE;
+    detail[0] = '\0';
+    json_object *jtype = NULL, *coords = NULL;
+    if (!json_object_is_type(geometry, json_type_object) ||
+        !json_object_object_get_ex(geometry, "type", &jtype)) {
+        *fault = geometry ? WG_GF_WRONG_TYPE : WG_GF_EMPTY;
+        snprintf(detail, detail_len, geometry ? "geometry has no type" : "geometry is null");
+        return WG_EDATA;
+    }
+    const char *type = json_object_get_string(jtype);
+    int multi = strcmp(type, "MultiPolygon") == 0;
+    if (!multi && strcmp(type, "Polygon") != 0) {
+        *fault = WG_GF_WRONG_TYPE;
+        snprintf(detail, detail_len, "geometry type %.40s, expected Polygon or MultiPolygon", type);
+        return WG_EDATA;
+    }
+    if (!json_object_object_get_ex(geometry, "coordinates", &coords) ||
+        !json_object_is_type(coords, json_type_array)) {
+        *fault = WG_GF_MALFORMED;
+        snprintf(detail, detail_len, "geometry has no coordinates array");
+        return WG_EDATA;
+    }
+    size_t np = multi ? json_object_array_length(coords) : 1;
+    if (np == 0) {
+        *fault = WG_GF_EMPTY;
+        snprintf(detail, detail_len, "empty %s", type);
+        return WG_EDATA;
+    }
+    GEOSGeometry **polys = calloc(np, sizeof *polys);
+    if (!polys) return wg_fail(ctx, WG_ENOMEM, "out of memory");
+    size_t budget = WG_MAX_UNIT_VERTICES;
+    for (size_t i = 0; i < np; i++) {
+        json_object *rings = multi ? json_object_array_get_idx(coords, i) : coords;
+        polys[i] = build_polygon(ctx, rings, close_rings, &budget, fault, detail, detail_len);
+        if (!polys[i]) {
+            destroy_all(ctx, polys, i);
+            if (*fault) return WG_EDATA;
+            return wg_fail_geos(ctx, "cannot build polygon");
+        }
+    }
+    *out = GEOSGeom_createCollection_r(ctx->geos, GEOS_MULTIPOLYGON, polys, (unsigned)np);
+    if (!*out) {
+        destroy_all(ctx, polys, np);
+        return wg_fail_geos(ctx, "cannot build multipolygon");
+    }
+    free(polys);
+    return WG_OK;
+}
+
+int wg_point_from_geojson(json_object *geometry, double *lon, double *lat, char *detail,
+                          size_t detail_len)
+{
+    json_object *jtype = NULL, *coords = NULL;
+    int fault = 0;
+    if (!json_object_is_type(geometry, json_type_object) ||
+        !json_object_object_get_ex(geometry, "type", &jtype) ||
+        strcmp(json_object_get_string(jtype), "Point") != 0) {
+        snprintf(detail, detail_len, "geometry is not a Point");
+        return WG_EDATA;
+    }
+    if (!json_object_object_get_ex(geometry, "coordinates", &coords)) {
+        snprintf(detail, detail_len, "Point has no coordinates");
+        return WG_EDATA;
+    }
+    return read_position(coords, lon, lat, &fault, detail, detail_len);
+}
+
+int wg_geom_check_valid(wg_ctx *ctx, const GEOSGeometry *g, char *detail, size_t detail_len)
+{
+    char *reason = NULL;
+    GEOSGeometry *loc = NULL;
+    char v = GEOSisValidDetail_r(ctx->geos, g, 0, &reason, &loc);
+    if (v == 2) return -1;
+    if (v == 0) {
+        double x = NAN, y = NAN;
+        if (loc) {
+            GEOSGeomGetX_r(ctx->geos, loc, &x);
+            GEOSGeomGetY_r(ctx->geos, loc, &y);
+        }
+        snprintf(detail, detail_len, "%s at (%.10g %.10g)", reason ? reason : "invalid", x, y);
+    }
+    if (reason) GEOSFree_r(ctx->geos, reason);
+    if (loc) GEOSGeom_destroy_r(ctx->geos, loc);
+    return v;
+}
+
+/* Appends the polygons of g (any type) to parts. */
+static int collect_polygons(wg_ctx *ctx, const GEOSGeometry *g, GEOSGeometry ***parts, size_t *n,
+                            size_t *cap)
+{
+    int type = GEOSGeomTypeId_r(ctx->geos, g);
+    if (type == GEOS_POLYGON) {
+        if (GEOSisEmpty_r(ctx->geos, g)) return WG_OK;
+        if (wg_grow((void **)parts, cap, *n + 1, sizeof **parts) != WG_OK) return WG_ENOMEM;
+        (*parts)[*n] = GEOSGeom_clone_r(ctx->geos, g);
+        return (*parts)[(*n)++] ? WG_OK : WG_EGEOS;
+    }
+    if (type != GEOS_MULTIPOLYGON && type != GEOS_GEOMETRYCOLLECTION) return WG_OK;
+    int k = GEOSGetNumGeometries_r(ctx->geos, g);
+    for (int i = 0; i < k; i++) {
+        int rc = collect_polygons(ctx, GEOSGetGeometryN_r(ctx->geos, g, i), parts, n, cap);
+        if (rc != WG_OK) return rc;
+    }
+    return WG_OK;
+}
+
+GEOSGeometry *wg_geom_polygonal(wg_ctx *ctx, const GEOSGeometry *g)
+{
+    GEOSGeometry **parts = NULL;
+    size_t n = 0, cap = 0;
+    if (collect_polygons(ctx, g, &parts, &n, &cap) != WG_OK) {
+        destroy_all(ctx, parts, n);
+        return NULL;
+    }
+    GEOSGeometry *mp = GEOSGeom_createCollection_r(ctx->geos, GEOS_MULTIPOLYGON, parts, (unsigned)n);
+    if (!mp) destroy_all(ctx, parts, n);
+    else free(parts);
+    return mp;
+}
+
+GEOSGeometry *wg_geom_make_valid(wg_ctx *ctx, const GEOSGeometry *g)
+{
+    GEOSMakeValidParams *p = GEOSMakeValidParams_create_r(ctx->geos);
+    if (!p) return NULL;
+    GEOSMakeValidParams_setMethod_r(ctx->geos, p, GEOS_MAKE_VALID_STRUCTURE);
+    GEOSMakeValidParams_setKeepCollapsed_r(ctx->geos, p, 0);
+    GEOSGeometry *v = GEOSMakeValidWithParams_r(ctx->geos, g, p);
+    GEOSMakeValidParams_destroy_r(ctx->geos, p);
+    if (!v) return NULL;
+    GEOSGeometry *mp = wg_geom_polygonal(ctx, v);
+    GEOSGeom_destroy_r(ctx->geos, v);
+    return mp;
+}
+
+size_t wg_geom_vertices(wg_ctx *ctx, const GEOSGeometry *g)
+{
+    int n = GEOSGetNumCoordinates_r(ctx->geos, g);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static double ring_area(wg_ctx *ctx, const GEOSGeometry *ring)
+{
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(ctx->geos, ring);
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(ctx->geos, cs, &n) || n < 4) return 0.0;
+    struct geod_polygon poly;
+    geod_polygon_init(&poly, 0);
+    /* the closing position repeats the first: geod_polygon closes rings itself */
+    for (unsigned i = 0; i + 1 < n; i++) {
+        double x, y;
+        GEOSCoordSeq_getXY_r(ctx->geos, cs, i, &x, &y);
+        geod_polygon_addpoint(&ctx->wgs84, &poly, y, x);
+    }
+    double area = 0.0;
+    geod_polygon_compute(&ctx->wgs84, &poly, 0, 1, &area, NULL);
+    return fabs(area);
+}
+
+static double polygon_area(wg_ctx *ctx, const GEOSGeometry *p)
+{
+    double a = ring_area(ctx, GEOSGetExteriorRing_r(ctx->geos, p));
+    int holes = GEOSGetNumInteriorRings_r(ctx->geos, p);
+    for (int i = 0; i < holes; i++) a -= ring_area(ctx, GEOSGetInteriorRingN_r(ctx->geos, p, i));
+    return a > 0.0 ? a : 0.0;
+}
+
+double wg_geom_area_m2(wg_ctx *ctx, const GEOSGeometry *g)
+{
+    int type = GEOSGeomTypeId_r(ctx->geos, g);
+    if (type == GEOS_POLYGON) return GEOSisEmpty_r(ctx->geos, g) ? 0.0 : polygon_area(ctx, g);
+    if (type != GEOS_MULTIPOLYGON && type != GEOS_GEOMETRYCOLLECTION) return 0.0;
+    double a = 0.0;
+    int n = GEOSGetNumGeometries_r(ctx->geos, g);
+    for (int i = 0; i < n; i++) a += wg_geom_area_m2(ctx, GEOSGetGeometryN_r(ctx->geos, g, i));
+    return a;
+}
+
+double wg_dist_m(const struct geod_geodesic *g, double lon1, double lat1, double lon2, double lat2)
+{
+    double s12 = 0.0;
+    geod_inverse(g, lat1, lon1, lat2, lon2, &s12, NULL, NULL);
+    return s12;
+}
+
+int wg_geom_point_on_surface(wg_ctx *ctx, const GEOSGeometry *g, double *lon, double *lat)
+{
+    GEOSGeometry *p = GEOSPointOnSurface_r(ctx->geos, g);
+    if (!p) return wg_fail_geos(ctx, "point on surface");
+    int ok = !GEOSisEmpty_r(ctx->geos, p) && GEOSGeomGetX_r(ctx->geos, p, lon) &&
+             GEOSGeomGetY_r(ctx->geos, p, lat);
+    GEOSGeom_destroy_r(ctx->geos, p);
+    if (!ok) *lon = *lat = NAN;
+    return WG_OK;
+}
+
+unsigned char *wg_geom_to_wkb(wg_ctx *ctx, const GEOSGeometry *g, size_t *len)
+{
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(ctx->geos);
+    if (!w) return NULL;
+    GEOSWKBWriter_setByteOrder_r(ctx->geos, w, GEOS_WKB_NDR);
+    unsigned char *wkb = GEOSWKBWriter_write_r(ctx->geos, w, g, len);
+    GEOSWKBWriter_destroy_r(ctx->geos, w);
+    return wkb;
+}
+
+GEOSGeometry *wg_geom_from_wkb(wg_ctx *ctx, const unsigned char *wkb, size_t len)
+{
+    GEOSWKBReader *r = GEOSWKBReader_create_r(ctx->geos);
+    if (!r) return NULL;
+    GEOSGeometry *g = GEOSWKBReader_read_r(ctx->geos, r, wkb, len);
+    GEOSWKBReader_destroy_r(ctx->geos, r);
+    return g;
+}
+
+char *wg_geom_to_geojson(wg_ctx *ctx, const GEOSGeometry *g)
+{
+    GEOSGeoJSONWriter *w = GEOSGeoJSONWriter_create_r(ctx->geos);
+    if (!w) return NULL;
+    char *s = GEOSGeoJSONWriter_writeGeometry_r(ctx->geos, w, g, -1);
+    GEOSGeoJSONWriter_destroy_r(ctx->geos, w);
+    return s;
+}

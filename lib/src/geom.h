@@ -1,0 +1,68 @@
+/* Private: the one bridge between wangge and GEOS/PROJ geodesy. Every GEOS call of the
+ * library's modules on geometries it did not build itself goes through here. */
+#ifndef WANGGE_GEOM_H
+#define WANGGE_GEOM_H
+
+#include "internal.h"
+#include <json-c/json.h>
+
+/* Why a GeoJSON geometry was refused (or what --repair changed). */
+enum wg_geom_fault {
+    WG_GF_NONE = 0,
+    WG_GF_WRONG_TYPE,     /* not a Polygon/MultiPolygon (or not a Point) */
+    WG_GF_MALFORMED,      /* coordinates not nested arrays of numbers */
+    WG_GF_NAN,            /* NaN or infinite coordinate */
+    WG_GF_OUT_OF_RANGE,   /* lon outside [-180, 180] or lat outside [-90, 90] */
+    WG_GF_TOO_FEW_POINTS, /* ring with fewer than 4 positions */
+    WG_GF_UNCLOSED_RING,  /* first and last positions differ */
+    WG_GF_EMPTY,          /* no polygon at all */
+    WG_GF_INVALID,        /* GEOS: self-intersection, ring self-intersection, ... */
+    WG_GF_TOO_MANY_VERTICES,
+};
+const char *wg_geom_fault_name(int fault);
+
+/* Vertex cap for one unit: a city work grid has hundreds of vertices, a district tens of
+ * thousands at most; 1M bounds memory and the cost of validation on hostile input. */
+#define WG_MAX_UNIT_VERTICES 1000000
+
+/* Converts a GeoJSON Polygon/MultiPolygon object to a GEOS MultiPolygon. close_rings: close an
+ * unclosed ring by repeating its first position instead of refusing it. On refusal returns
+ * WG_EDATA with *fault set and a reason in detail (with a location where there is one); the
+ * output is NULL. *out is owned by the caller (GEOSGeom_destroy_r). Validity is NOT checked
+ * here: see wg_geom_check_valid. */
+int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int close_rings, int *fault,
+                         char *detail, size_t detail_len, GEOSGeometry **out);
+/* Reads a GeoJSON Point into lon/lat, range-checked. WG_EDATA with a reason in detail. */
+int wg_point_from_geojson(json_object *geometry, double *lon, double *lat, char *detail,
+                          size_t detail_len);
+/* Checks lon/lat are finite and in range; fills detail on failure and returns WG_EDATA. */
+int wg_check_lonlat(double lon, double lat, char *detail, size_t detail_len);
+
+/* GEOS validity. Returns 1 valid, 0 invalid (reason and location in detail), -1 GEOS error. */
+int wg_geom_check_valid(wg_ctx *ctx, const GEOSGeometry *g, char *detail, size_t detail_len);
+/* Makes g valid (GEOSMakeValid, structure method) and keeps its polygonal part as a
+ * MultiPolygon. Caller owns the result. NULL on GEOS error. */
+GEOSGeometry *wg_geom_make_valid(wg_ctx *ctx, const GEOSGeometry *g);
+/* The polygonal part of any geometry as a MultiPolygon (possibly empty). Caller owns. */
+GEOSGeometry *wg_geom_polygonal(wg_ctx *ctx, const GEOSGeometry *g);
+/* Number of coordinates of g. */
+size_t wg_geom_vertices(wg_ctx *ctx, const GEOSGeometry *g);
+
+/* Geodesic area of a (multi)polygon on the WGS84 ellipsoid in m² (holes subtracted); 0 for
+ * other types. Edges are taken as geodesics, which at city scale differs from any local
+ * projection by far less than a square metre. */
+double wg_geom_area_m2(wg_ctx *ctx, const GEOSGeometry *g);
+/* Geodesic distance in metres between two lon/lat points. */
+double wg_dist_m(const struct geod_geodesic *g, double lon1, double lat1, double lon2, double lat2);
+/* A point inside g (GEOSPointOnSurface); returns WG_OK and sets lon/lat, or WG_EGEOS. */
+int wg_geom_point_on_surface(wg_ctx *ctx, const GEOSGeometry *g, double *lon, double *lat);
+
+/* WKB round trip for the store (SpatiaLite stores geometry in its own blob format; SQL does
+ * the conversion with GeomFromWKB/AsBinary). */
+unsigned char *wg_geom_to_wkb(wg_ctx *ctx, const GEOSGeometry *g, size_t *len);
+GEOSGeometry *wg_geom_from_wkb(wg_ctx *ctx, const unsigned char *wkb, size_t len);
+/* GeoJSON text of g, coordinates with enough digits to round-trip doubles. Caller frees with
+ * GEOSFree_r. */
+char *wg_geom_to_geojson(wg_ctx *ctx, const GEOSGeometry *g);
+
+#endif

@@ -1,0 +1,31 @@
+/* Private to libwangge: the context layout and helpers shared by the modules. */
+#ifndef WANGGE_INTERNAL_H
+#define WANGGE_INTERNAL_H
+
+#include "wangge/common.h"
+
+#include <proj.h>
+#include <geodesic.h>
+#include <sqlite3.h>
+
+struct wg_ctx {
+    GEOSContextHandle_t geos;
+    PJ_CONTEXT *proj;
+    sqlite3 *db;            /* NULL for a compute-only context */
+    void *spatialite_cache; /* SpatiaLite's per-connection state */
+    struct geod_geodesic wgs84;
+    char geos_msg[512];     /* last message from GEOS's error handler */
+    char err[1024];
+};
+
+/* Records a failure on ctx and returns rc, so call sites read: return wg_fail(ctx, ...). */
+int wg_fail(wg_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* wg_fail for a failed SQLite call: appends sqlite3_errmsg(). */
+int wg_fail_sql(wg_ctx *ctx, const char *what);
+/* wg_fail for a GEOS call that returned NULL/exception: appends GEOS's message. */
+int wg_fail_geos(wg_ctx *ctx, const char *what);
+
+/* Small growable array helper: ensures cap >= need for *buf of elements of size elem. */
+int wg_grow(void **buf, size_t *cap, size_t need, size_t elem);
+
+#endif

@@ -1,0 +1,179 @@
+/* The store: one SpatiaLite (SQLite) file.
+ *
+ * Model (schema version 1):
+ *   wg_meta(key, value)            schema_version and other store-wide facts.
+ *   generations(id, status, ...)   status draft | active | retired; at most one draft and one
+ *                                  active (partial unique indexes enforce it). Ids only grow.
+ *   units(id, level, code, parent_code, name, area_m2, first_gen, last_gen, props, geom)
+ *                                  level 1 district, 2 community, 3 work grid. Units never change
+ *                                  in place: a row belongs to every generation g with
+ *                                  first_gen <= g and (last_gen IS NULL or g <= last_gen). geom is
+ *                                  a MULTIPOLYGON in EPSG:4326 (lon, lat); area_m2 is geodesic.
+ *   addresses(id, lon, lat, households, label, code)
+ *   events(id, lon, lat, category, reported_at, status, description)
+ *   assignments(generation, kind, item_id, grid_code, nearest_code, dist_m)
+ *                                  one row per address/event per generation it was assigned in;
+ *                                  grid_code NULL = outside every grid (nearest_code, dist_m set).
+ *   assign_runs(id, generation, at, assigned, outside, changed)
+ * Points are plain lon/lat REAL columns (checked in range): the hot paths read them in bulk and
+ * the lookup index, not SQL, places them.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a commit that returned survives power loss.
+ * Migrations: each step moves version v to v+1 inside one transaction; a store whose version is
+ * newer than this build is refused rather than misread. */
+#include "store_schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const MIGRATE_TO_1 =
+    "SELECT InitSpatialMetaData(1, 'WGS84');"
+    "CREATE TABLE wg_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE generations("
+    "  id INTEGER PRIMARY KEY,"
+    "  status TEXT NOT NULL CHECK (status IN ('draft','active','retired')),"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  published_at TEXT,"
+    "  note TEXT);"
+    "CREATE UNIQUE INDEX generations_one_active ON generations(status) WHERE status = 'active';"
+    "CREATE UNIQUE INDEX generations_one_draft ON generations(status) WHERE status = 'draft';"
+    "CREATE TABLE units("
+    "  id INTEGER PRIMARY KEY,"
+    "  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),"
+    "  code TEXT NOT NULL CHECK (length(code) BETWEEN 1 AND 32),"
+    "  parent_code TEXT,"
+    "  name TEXT,"
+    "  area_m2 REAL NOT NULL,"
+    "  first_gen INTEGER NOT NULL REFERENCES generations(id),"
+    "  last_gen INTEGER REFERENCES generations(id),"
+    "  props TEXT);"
+    "SELECT AddGeometryColumn('units', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);"
+    "SELECT CreateSpatialIndex('units', 'geom');"
+    "CREATE INDEX units_code ON units(code);"
+    "CREATE INDEX units_gen ON units(first_gen, last_gen);"
+    "CREATE TABLE addresses("
+    "  id INTEGER PRIMARY KEY,"
+    "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    "  households INTEGER NOT NULL DEFAULT 1 CHECK (households >= 0),"
+    "  label TEXT,"
+    "  code TEXT);"
+    "CREATE TABLE events("
+    "  id INTEGER PRIMARY KEY,"
+    "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    "  category TEXT NOT NULL CHECK (length(category) = 4),"
+    "  reported_at TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'reported',"
+    "  description TEXT);"
+    "CREATE TABLE assignments("
+    "  generation INTEGER NOT NULL REFERENCES generations(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('address','event')),"
+    "  item_id INTEGER NOT NULL,"
+    "  grid_code TEXT,"
+    "  nearest_code TEXT,"
+    "  dist_m REAL,"
+    "  PRIMARY KEY (generation, kind, item_id)) WITHOUT ROWID;"
+    "CREATE TABLE assign_runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  generation INTEGER NOT NULL REFERENCES generations(id),"
+    "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  assigned INTEGER NOT NULL, outside INTEGER NOT NULL, changed INTEGER NOT NULL);";
+
+/* MIGRATIONS[v] moves a store from version v to v + 1. */
+static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1};
+
+int wg_exec(wg_ctx *ctx, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(ctx->db, sql, NULL, NULL, &msg) == SQLITE_OK) return WG_OK;
+    wg_fail(ctx, WG_ESTORE, "store: %s", msg ? msg : sqlite3_errmsg(ctx->db));
+    sqlite3_free(msg);
+    return WG_ESTORE;
+}
+
+int wg_prepare(wg_ctx *ctx, const char *sql, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v2(ctx->db, sql, -1, out, NULL) == SQLITE_OK) return WG_OK;
+    *out = NULL;
+    return wg_fail(ctx, WG_ESTORE, "store: %s (in: %.80s)", sqlite3_errmsg(ctx->db), sql);
+}
+
+int wg_begin(wg_ctx *ctx)
+{
+    return wg_exec(ctx, "BEGIN IMMEDIATE");
+}
+
+int wg_commit(wg_ctx *ctx)
+{
+    return wg_exec(ctx, "COMMIT");
+}
+
+void wg_rollback(wg_ctx *ctx)
+{
+    if (!sqlite3_get_autocommit(ctx->db)) sqlite3_exec(ctx->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int query_int(wg_ctx *ctx, const char *sql, int *out)
+{
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, sql, &st);
+    if (rc != WG_OK) return rc;
+    *out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return WG_OK;
+}
+
+/* Version of an opened store: 0 for an empty file; an SQLite file with tables of its own but
+ * no wg_meta is someone else's and is refused. */
+static int read_version(wg_ctx *ctx, int *version)
+{
+    int objects = 0, ours = 0;
+    *version = 0;
+    int rc = query_int(ctx, "SELECT count(*) FROM sqlite_master", &objects);
+    if (rc == WG_OK)
+        rc = query_int(ctx, "SELECT count(*) FROM sqlite_master WHERE name = 'wg_meta'", &ours);
+    if (rc != WG_OK || objects == 0) return rc;
+    if (!ours) return wg_fail(ctx, WG_ESTORE, "not a wangge store (no wg_meta table)");
+    return query_int(ctx, "SELECT value FROM wg_meta WHERE key = 'schema_version'", version);
+}
+
+static int migrate(wg_ctx *ctx, int from)
+{
+    int rc = wg_begin(ctx);
+    for (int v = from; rc == WG_OK && v < WG_SCHEMA_VERSION; v++) rc = wg_exec(ctx, MIGRATIONS[v]);
+    if (rc == WG_OK) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO wg_meta(key, value) VALUES ('schema_version', '%d')",
+                 WG_SCHEMA_VERSION);
+        rc = wg_exec(ctx, sql);
+    }
+    if (rc == WG_OK) rc = wg_commit(ctx);
+    if (rc != WG_OK) wg_rollback(ctx);
+    return rc;
+}
+
+int wg_schema_prepare(wg_ctx *ctx, int writable)
+{
+    int rc;
+    if (writable) {
+        rc = wg_exec(ctx, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+        if (rc != WG_OK) return rc;
+    }
+    rc = wg_exec(ctx, "PRAGMA foreign_keys = ON;");
+    if (rc != WG_OK) return rc;
+    int version;
+    rc = read_version(ctx, &version);
+    if (rc != WG_OK) return rc;
+    if (version > WG_SCHEMA_VERSION)
+        return wg_fail(ctx, WG_ESTORE,
+                       "store has schema version %d, newer than this build (%d): upgrade wangge",
+                       version, WG_SCHEMA_VERSION);
+    if (version == WG_SCHEMA_VERSION) return WG_OK;
+    if (!writable)
+        return wg_fail(ctx, WG_ESTORE, "store has schema version %d, needs %d: open it writable",
+                       version, WG_SCHEMA_VERSION);
+    return migrate(ctx, version);
+}

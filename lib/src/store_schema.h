@@ -1,0 +1,20 @@
+/* Private: store schema creation and migration, run when a context opens a store. */
+#ifndef WANGGE_STORE_SCHEMA_H
+#define WANGGE_STORE_SCHEMA_H
+#include "internal.h"
+
+/* Sets the connection pragmas (WAL, synchronous FULL, foreign keys) and, if writable,
+ * creates or migrates the schema to WG_SCHEMA_VERSION in one transaction. */
+int wg_schema_prepare(wg_ctx *ctx, int writable);
+
+/* Runs one SQL statement (or several, separated by ';') with no results. */
+int wg_exec(wg_ctx *ctx, const char *sql);
+/* Prepares a statement; on failure records the SQL error on ctx. */
+int wg_prepare(wg_ctx *ctx, const char *sql, sqlite3_stmt **out);
+/* Transactions: BEGIN IMMEDIATE (a writer takes the lock up front, so no deadlock on
+ * upgrade), COMMIT, ROLLBACK (rollback never fails from the caller's view). */
+int wg_begin(wg_ctx *ctx);
+int wg_commit(wg_ctx *ctx);
+void wg_rollback(wg_ctx *ctx);
+
+#endif
