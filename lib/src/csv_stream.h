@@ -25,7 +25,8 @@ int wg_csv_col(const wg_csv_stream *s, const char *name);
  * the next call; NULL at end (rc WG_OK). *line_out = 1-based line number in the file where the
  * row started (header is line 1). Blank lines are skipped. A row with a different number of
  * fields than the header -> WG_EDATA "path:line: N fields, header has M". Parse errors ->
- * WG_EDATA naming path and line. After an error further calls return the same error. */
+ * WG_EDATA naming path and line; after a parse error further calls return the same error,
+ * while after a ragged row the caller may go on to the next row. */
 int wg_csv_next(wg_csv_stream *s, const char *const **fields_out, size_t *nfields_out,
                 size_t *line_out);
 

@@ -59,7 +59,7 @@ static int read_position(json_object *pos, double *x, double *y, int *fault, cha
     return WG_OK;
 }
 
-static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int close_rings, size_t *budget,
+static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int *close_rings, size_t *budget,
                                 int *fault, char *detail, size_t dlen)
 {
     if (!json_object_is_type(ring, json_type_array)) {
@@ -84,6 +84,10 @@ static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int close_rings,
     }
     int closed = n > 0 && xy[0] == xy[2 * (n - 1)] && xy[1] == xy[2 * (n - 1) + 1];
     if (n > 0 && !closed && close_rings) {
+        ++*close_rings;
+        /* reported through *fault with success: the caller says what was changed */
+        snprintf(detail, dlen, "closed ring: it started at (%.10g %.10g) and ended at (%.10g %.10g)",
+                 xy[0], xy[1], xy[2 * (n - 1)], xy[2 * (n - 1) + 1]);
         xy[2 * n] = xy[0];
         xy[2 * n + 1] = xy[1];
         n++;
@@ -113,7 +117,7 @@ static void destroy_all(wg_ctx *ctx, GEOSGeometry **g, size_t n)
     free(g);
 }
 
-static GEOSGeometry *build_polygon(wg_ctx *ctx, json_object *rings, int close_rings,
+static GEOSGeometry *build_polygon(wg_ctx *ctx, json_object *rings, int *close_rings,
                                    size_t *budget, int *fault, char *detail, size_t dlen)
 {
     if (!json_object_is_type(rings, json_type_array) || json_object_array_length(rings) == 0) {
@@ -138,7 +142,7 @@ static GEOSGeometry *build_polygon(wg_ctx *ctx, json_object *rings, int close_ri
     return poly;
 }
 
-int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int close_rings, int *fault,
+int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, int *fault,
                          char *detail, size_t detail_len, GEOSGeometry **out)
 {
     *out = NULL;

@@ -25,14 +25,14 @@ const char *wg_geom_fault_name(int fault);
  * thousands at most; 1M bounds memory and the cost of validation on hostile input. */
 #define WG_MAX_UNIT_VERTICES 1000000
 
-/* Converts a GeoJSON Polygon/MultiPolygon object to a GEOS MultiPolygon. close_rings: close an
- * unclosed ring by repeating its first position instead of refusing it. On refusal returns
- * WG_EDATA with *fault set and a reason in detail (with a location where there is one); the
- * output is NULL. *out is owned by the caller (GEOSGeom_destroy_r). Validity is NOT checked
- * here: see wg_geom_check_valid. */
-int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int close_rings, int *fault,
+/* Converts a GeoJSON Polygon/MultiPolygon object to a GEOS MultiPolygon. close_rings: NULL to
+ * refuse unclosed rings; otherwise unclosed rings are closed by repeating their first position,
+ * *close_rings counts them and detail describes the last one (on success too). On refusal
+ * returns WG_EDATA with *fault set and a reason in detail (with a location where there is
+ * one); the output is NULL. *out is owned by the caller (GEOSGeom_destroy_r). Validity is NOT
+ * checked here: see wg_geom_check_valid. */
+int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, int *fault,
                          char *detail, size_t detail_len, GEOSGeometry **out);
-/* Reads a GeoJSON Point into lon/lat, range-checked. WG_EDATA with a reason in detail. */
 int wg_point_from_geojson(json_object *geometry, double *lon, double *lat, char *detail,
                           size_t detail_len);
 /* Checks lon/lat are finite and in range; fills detail on failure and returns WG_EDATA. */

@@ -37,12 +37,11 @@
  */
 #include "wangge/pindex.h"
 #include "geom.h"
+#include "parallel.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A leaf scans at most this many edges: small enough to stay in one or two cache lines' worth
  * of references, large enough that the tree stays shallow. */
@@ -602,44 +601,18 @@ typedef struct bulk_job {
     const wg_pindex *idx;
     const double *lon, *lat;
     int32_t *out;
-    size_t begin, end;
-    int rc;
 } bulk_job;
 
-static void *bulk_run(void *arg)
+static void bulk_range(void *arg, wg_ctx *ctx, size_t begin, size_t end)
 {
-    bulk_job *job = arg;
-    wg_ctx *ctx = wg_ctx_new(); /* a GEOS handle of this thread's own */
-    if (!ctx) {
-        job->rc = WG_ENOMEM;
-        return NULL;
-    }
-    for (size_t k = job->begin; k < job->end; k++)
+    const bulk_job *job = arg;
+    for (size_t k = begin; k < end; k++)
         job->out[k] = wg_pindex_locate(job->idx, ctx, job->lon[k], job->lat[k]);
-    wg_ctx_free(ctx);
-    return NULL;
 }
 
 int wg_pindex_locate_bulk(const wg_pindex *idx, const double *lon, const double *lat, size_t n,
                           int32_t *out, int threads)
 {
-    enum { MAX_THREADS = 256 };
-    if (threads <= 0) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1) threads = 1;
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
-    bulk_job jobs[MAX_THREADS];
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0}, rc = WG_OK;
-    for (int t = 0; t < threads; t++)
-        jobs[t] = (bulk_job){idx, lon, lat, out, n * t / threads, n * (t + 1) / threads, WG_OK};
-    for (int t = 0; t < threads - 1; t++)
-        started[t] = pthread_create(&tid[t], NULL, bulk_run, &jobs[t]) == 0;
-    bulk_run(&jobs[threads - 1]); /* the calling thread takes the last share */
-    for (int t = 0; t < threads - 1; t++) {
-        if (started[t]) pthread_join(tid[t], NULL);
-        else bulk_run(&jobs[t]); /* a thread that could not start: its share is done here */
-    }
-    for (int t = 0; t < threads; t++)
-        if (jobs[t].rc != WG_OK) rc = jobs[t].rc;
-    return rc;
+    bulk_job job = {idx, lon, lat, out};
+    return wg_parallel_for(n, threads, bulk_range, &job);
 }

@@ -28,7 +28,7 @@
 #include <string.h>
 
 static const char *const MIGRATE_TO_1 =
-    "SELECT InitSpatialMetaData(1, 'WGS84');"
+    "SELECT InitSpatialMetaData(0, 'WGS84');"
     "CREATE TABLE wg_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE generations("
     "  id INTEGER PRIMARY KEY,"

@@ -52,3 +52,20 @@ GEOSGeometry *tu_wkt(wg_ctx *ctx, const char *wkt)
     assert_non_null(g);
     return g;
 }
+
+char *tu_write_temp_bytes(const void *data, size_t n)
+{
+    char *path = strdup("/tmp/wangge-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal((ssize_t)n, write(fd, data, n));
+    close(fd);
+    return path;
+}
+
+void tu_remove_temp(char *path)
+{
+    if (!path) return;
+    unlink(path);
+    free(path);
+}

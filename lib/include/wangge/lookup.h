@@ -1,0 +1,43 @@
+/* wangge — point lookup over a generation: district, community and work grid for a lon/lat.
+ *
+ * Built from the store once (one exact point index per level, see pindex.h), then immutable
+ * and shared by any number of threads. The grid is found with the grid index; its community
+ * and district are its parents (a work grid belongs to exactly one community). A point in no
+ * grid is looked up in the community and district indexes, and is answered as outside with
+ * the nearest grid and the geodesic distance to it in metres. */
+#ifndef WANGGE_LOOKUP_H
+#define WANGGE_LOOKUP_H
+
+#include "wangge/common.h"
+#include "wangge/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wg_lookup wg_lookup;
+
+typedef struct wg_hit {
+    int32_t district, community, grid; /* unit indexes (wg_lookup_unit), -1 if none */
+    int32_t nearest_grid;              /* when grid == -1: the nearest grid, or -1 if none */
+    double dist_m;                     /* distance to nearest_grid in metres; 0 inside */
+} wg_hit;
+
+/* Loads generation `generation` (0 = the active one). Caller frees with wg_lookup_free(). */
+WG_API int wg_lookup_load(wg_ctx *ctx, int64_t generation, wg_lookup **out);
+WG_API void wg_lookup_free(wg_lookup *lk);
+WG_API int64_t wg_lookup_generation(const wg_lookup *lk);
+/* Unit metadata by index (geometry not kept: geom is NULL). Owned by lk. */
+WG_API const wg_unit *wg_lookup_unit(const wg_lookup *lk, int32_t i);
+WG_API size_t wg_lookup_count(const wg_lookup *lk, int level);
+/* One point. ctx is the calling thread's context. */
+WG_API void wg_lookup_point(const wg_lookup *lk, wg_ctx *ctx, double lon, double lat,
+                            wg_hit *out);
+/* Many points on `threads` threads (<= 0: all CPUs). */
+WG_API int wg_lookup_bulk(const wg_lookup *lk, const double *lon, const double *lat, size_t n,
+                          wg_hit *out, int threads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
