@@ -33,7 +33,8 @@ int cli_fail(const cli *c, wg_ctx *ctx, int rc)
     case WG_ENOTFOUND:
     case WG_ECONFLICT:
     case WG_EFAULTS:
-    case WG_EGEOS: return EXIT_DATA;
+    case WG_EGEOS:
+    case WG_EIO: return EXIT_DATA; /* a named file that cannot be read or written */
     default: return EXIT_STORE;
     }
 }

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+/* 2 also covers input files that cannot be opened */
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_DATA = 2, EXIT_STORE = 3 };
 
 typedef struct cli {

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up, builds with AddressSanitizer + UBSan and warnings as errors, and runs every test.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build="$here/build-asan"
+"$here/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE=Debug -DWANGGE_SANITIZE=ON -DWANGGE_WERROR=ON
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+cd "$build"
+ctest --output-on-failure -j2 --timeout 1200

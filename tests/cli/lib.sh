@@ -1,0 +1,26 @@
+# Assertions for the CLI tests (sourced). Every check prints what it compared on failure.
+fails=0
+checks=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+expect_exit() { # expect_exit CODE CMD... : runs CMD, keeps stdout in $out, stderr in $err
+  local want=$1; shift
+  checks=$((checks + 1))
+  out=$("$@" 2>/tmp/wg-cli-err.$$) && got=0 || got=$?
+  err=$(cat /tmp/wg-cli-err.$$)
+  [ "$got" = "$want" ] || fail "exit $got (want $want): $*
+stdout: $out
+stderr: $err"
+}
+expect_in() { # expect_in TEXT HAYSTACK
+  checks=$((checks + 1))
+  case "$2" in *"$1"*) ;; *) fail "expected '$1' in: $2" ;; esac
+}
+expect_eq() {
+  checks=$((checks + 1))
+  [ "$1" = "$2" ] || fail "expected '$2', got '$1' ($3)"
+}
+finish() {
+  rm -f /tmp/wg-cli-err.$$
+  echo "$((checks - fails)) passed, $fails failed"
+  [ "$fails" = 0 ]
+}
