@@ -3,9 +3,9 @@
  * Model. libcsv does all the CSV parsing (RFC 4180 quoting in strict mode, CRLF or LF); it
  * calls back once per field and once per row end. This file only decides where the input is
  * cut before libcsv sees it: the 64 KiB read buffer is fed in pieces that end just after each
- * CR or LF (or at the buffer end). A piece therefore lies on one line and holds at most one row end, at its last
- * byte, so after each piece exactly zero or one row is complete. That gives one row per
- * wg_csv_next without queueing, and line numbers without looking inside the CSV syntax:
+ * CR or LF (or at the buffer end). A piece therefore lies on one line and holds at most one row
+ * end, at its last byte, so after each piece exactly zero or one row is complete. That gives one
+ * row per wg_csv_next without queueing, and line numbers without looking inside the CSV syntax:
  *
  *     line 1  id,addr\n          a piece: the header row starts and ends
  *     line 2  "7","Main St,\n    a piece: a row starts, its quote still open
@@ -43,32 +43,32 @@
 struct wg_csv_stream {
     wg_ctx *ctx;
     FILE *fp;
-    char *name;               /* path for messages; "<stdin>" for "-" */
+    char *name; /* path for messages; "<stdin>" for "-" */
     struct csv_parser parser;
-    int parser_ready;         /* csv_init ran: csv_free is due */
-    unsigned char *buf;       /* CSV_CHUNK bytes; buf[pos..len) not fed yet */
+    int parser_ready;   /* csv_init ran: csv_free is due */
+    unsigned char *buf; /* CSV_CHUNK bytes; buf[pos..len) not fed yet */
     size_t pos, len;
-    int eof;                  /* the file has no more bytes beyond buf[len) */
-    int finished;             /* csv_fini ran: no more rows */
-    uint64_t off;             /* file offset of buf[pos] */
-    size_t line;              /* 1-based line of buf[pos] */
-    uint64_t total;           /* file size, 0 if unknown */
+    int eof;        /* the file has no more bytes beyond buf[len) */
+    int finished;   /* csv_fini ran: no more rows */
+    uint64_t off;   /* file offset of buf[pos] */
+    size_t line;    /* 1-based line of buf[pos] */
+    uint64_t total; /* file size, 0 if unknown */
     /* the row being assembled */
-    char *arena;              /* field bytes, each field NUL-terminated */
+    char *arena; /* field bytes, each field NUL-terminated */
     size_t arena_len, arena_cap;
-    size_t *offs;             /* offs[i]: start of field i in arena */
+    size_t *offs; /* offs[i]: start of field i in arena */
     size_t offs_cap;
     size_t nfields;
-    size_t row_line;          /* line the row started on; 0 while no row is in progress */
-    int row_done;             /* libcsv reported the row end */
-    int cb_rc;                /* first failure inside a libcsv callback */
-    const char **fieldv;      /* what wg_csv_next hands out */
+    size_t row_line;     /* line the row started on; 0 while no row is in progress */
+    int row_done;        /* libcsv reported the row end */
+    int cb_rc;           /* first failure inside a libcsv callback */
+    const char **fieldv; /* what wg_csv_next hands out */
     size_t fieldv_cap;
     /* the header */
     char *hdr_arena;
     const char **hdr;
     size_t ncols;
-    int rc;                   /* sticky failure: replayed by every later wg_csv_next */
+    int rc; /* sticky failure: replayed by every later wg_csv_next */
     char errmsg[1024];
 };
 
@@ -230,7 +230,8 @@ static int index_fields(wg_csv_stream *s)
 {
     if (wg_grow((void **)&s->fieldv, &s->fieldv_cap, s->nfields, sizeof *s->fieldv) != WG_OK)
         return nomem(s);
-    for (size_t i = 0; i < s->nfields; i++) s->fieldv[i] = s->arena + s->offs[i];
+    for (size_t i = 0; i < s->nfields; i++)
+        s->fieldv[i] = s->arena + s->offs[i];
     return WG_OK;
 }
 
@@ -290,7 +291,8 @@ static int read_header(wg_csv_stream *s)
     s->hdr = malloc(s->nfields * sizeof *s->hdr);
     if (!s->hdr_arena || !s->hdr) return nomem(s);
     memcpy(s->hdr_arena, s->arena, s->arena_len);
-    for (size_t i = 0; i < s->nfields; i++) s->hdr[i] = s->hdr_arena + s->offs[i];
+    for (size_t i = 0; i < s->nfields; i++)
+        s->hdr[i] = s->hdr_arena + s->offs[i];
     s->ncols = s->nfields;
     return WG_OK;
 }

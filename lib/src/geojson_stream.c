@@ -67,21 +67,21 @@ enum gj_kind { GJ_KIND_UNKNOWN, GJ_KIND_FEATURE, GJ_KIND_COLLECTION };
 struct wg_geojson_stream {
     wg_ctx *ctx;
     FILE *fp;
-    char *name;          /* path for messages; "<stdin>" for "-" */
+    char *name; /* path for messages; "<stdin>" for "-" */
     json_tokener *tok;
-    unsigned char *buf;  /* GJ_CHUNK bytes; buf[pos..len) not consumed yet */
+    unsigned char *buf; /* GJ_CHUNK bytes; buf[pos..len) not consumed yet */
     size_t pos, len;
-    int eof;             /* the file has no more bytes beyond buf[len) */
-    uint64_t off;        /* file offset of buf[pos] */
-    size_t line;         /* 1-based line of buf[pos] */
-    uint64_t total;      /* file size, 0 if unknown */
+    int eof;              /* the file has no more bytes beyond buf[len) */
+    uint64_t off;         /* file offset of buf[pos] */
+    size_t line;          /* 1-based line of buf[pos] */
+    uint64_t total;       /* file size, 0 if unknown */
     uint64_t value_bytes; /* bytes of the value being parsed, checked against GJ_MAX_VALUE */
     enum gj_state state;
     enum gj_kind kind;
-    int collection;      /* "features" was seen: the top-level object is a FeatureCollection */
-    json_object *top;    /* members kept while the top-level object may still be a Feature */
-    size_t nfeatures;    /* features returned so far, i.e. the index of the next one */
-    int rc;              /* sticky failure: replayed by every later wg_geojson_next */
+    int collection;   /* "features" was seen: the top-level object is a FeatureCollection */
+    json_object *top; /* members kept while the top-level object may still be a Feature */
+    size_t nfeatures; /* features returned so far, i.e. the index of the next one */
+    int rc;           /* sticky failure: replayed by every later wg_geojson_next */
     char errmsg[1024];
 };
 
@@ -100,8 +100,8 @@ static int data_error(wg_geojson_stream *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return wg_fail(s->ctx, WG_EDATA, "%s: line %zu, byte %" PRIu64 ": %s", s->name, s->line,
-                   s->off, msg);
+    return wg_fail(s->ctx, WG_EDATA, "%s: line %zu, byte %" PRIu64 ": %s", s->name, s->line, s->off,
+                   msg);
 }
 
 static int nomem(wg_geojson_stream *s)
@@ -290,8 +290,8 @@ static int check_type(wg_geojson_stream *s, json_object *v)
     }
     if (s->collection)
         return data_error(s, "the top-level object has \"features\" but \"type\" is \"%.64s\"", t);
-    return data_error(s, "the top-level \"type\" is \"%.64s\"; expected FeatureCollection or Feature",
-                      t);
+    return data_error(
+        s, "the top-level \"type\" is \"%.64s\"; expected FeatureCollection or Feature", t);
 }
 
 /* Keeps a member while the top-level object may still be a Feature; drops it otherwise. */
@@ -419,8 +419,7 @@ static int step_member_next(wg_geojson_stream *s, json_object **feature)
     int rc = skip_ws(s, 0, &c);
     if (rc != WG_OK) return rc;
     if (c == -1) return truncated(s);
-    if (c != ',' && c != '}')
-        return data_error(s, "expected ',' or '}' after a top-level member");
+    if (c != ',' && c != '}') return data_error(s, "expected ',' or '}' after a top-level member");
     consume(s, 1);
     if (c == '}') return end_top(s, feature);
     s->state = GJ_MEMBER;
@@ -500,16 +499,24 @@ static int step_trailer(wg_geojson_stream *s)
 static int step(wg_geojson_stream *s, json_object **feature)
 {
     switch (s->state) {
-    case GJ_START: return step_start(s);
+    case GJ_START:
+        return step_start(s);
     case GJ_MEMBER_FIRST:
-    case GJ_MEMBER: return step_member(s, feature);
-    case GJ_MEMBER_NEXT: return step_member_next(s, feature);
+    case GJ_MEMBER:
+        return step_member(s, feature);
+    case GJ_MEMBER_NEXT:
+        return step_member_next(s, feature);
     case GJ_FEATURE_FIRST:
-    case GJ_FEATURE: return step_feature(s, feature);
-    case GJ_FEATURE_NEXT: return step_feature_next(s);
-    case GJ_SEQ: return step_seq(s, feature);
-    case GJ_TRAILER: return step_trailer(s);
-    case GJ_END: return WG_OK;
+    case GJ_FEATURE:
+        return step_feature(s, feature);
+    case GJ_FEATURE_NEXT:
+        return step_feature_next(s);
+    case GJ_SEQ:
+        return step_seq(s, feature);
+    case GJ_TRAILER:
+        return step_trailer(s);
+    case GJ_END:
+        return WG_OK;
     }
     return WG_OK;
 }
@@ -550,8 +557,9 @@ int wg_geojson_open(wg_ctx *ctx, const char *path, wg_geojson_stream **out)
     s->name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
     s->buf = malloc(GJ_CHUNK);
     s->tok = json_tokener_new_ex(GJ_MAX_DEPTH);
-    int rc = s->name && s->buf && s->tok ? WG_OK
-                                         : wg_fail(ctx, WG_ENOMEM, "out of memory opening %s", path);
+    int rc = s->name && s->buf && s->tok
+                 ? WG_OK
+                 : wg_fail(ctx, WG_ENOMEM, "out of memory opening %s", path);
     if (rc == WG_OK) rc = open_file(s, path);
     if (rc != WG_OK) {
         wg_geojson_close(s);
@@ -572,7 +580,8 @@ int wg_geojson_next(wg_geojson_stream *s, json_object **feature_out, size_t *ind
     if (s->rc != WG_OK) return wg_fail(s->ctx, s->rc, "%s", s->errmsg);
     json_object *f = NULL;
     int rc = WG_OK;
-    while (rc == WG_OK && !f && s->state != GJ_END) rc = step(s, &f);
+    while (rc == WG_OK && !f && s->state != GJ_END)
+        rc = step(s, &f);
     if (rc != WG_OK) {
         json_object_put(f);
         return latch(s, rc);
