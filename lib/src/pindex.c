@@ -14,7 +14,7 @@
  *
  * Lookup of p = (x, y). Find the leaf holding p. A pure leaf answers at once: most points
  * land in one. Otherwise cast a ray from p towards +x: the region holding p is the one lying
- * immediately west of the first edge the ray meets. Edges are met within the leaf when they
+ * immediately west of the first edge the ray meets (see walk_ray for overlapping input). Edges are met within the leaf when they
  * cross the line at some x up to the leaf's right side; if none is, the ray moves on to the
  * next leaf to the right (found by descending again from that side), until an edge is met, a
  * pure leaf supplies its region, or the ray leaves the grid (outside).
@@ -50,9 +50,9 @@
  * can never be separated). 2^12 subdivisions of a ~100 m top cell is already < 3 cm. */
 #define MAX_DEPTH 12
 /* Top cells per edge. Most lookups end in a pure top cell at the cost of one node read, so
- * more cells buy speed with memory: 16 per edge measured 17.8 M lookups/s on US counties
- * against 10.6 M at 2 per edge, for 12 MB instead of 5 MB (bench/bench_lookup). */
-#define CELLS_PER_EDGE 16.0
+ * more cells buy speed with memory. On US counties (65k edges, bench/bench_lookup): 2 per edge
+ * 10.6 M lookups/s in 5 MB, 16 per edge 17.8 M/s in 12 MB, 32 per edge 23.5 M/s in 20 MB. */
+#define CELLS_PER_EDGE 32.0
 /* Top grid limits: at most 4M top cells (32 MiB of nodes) and 4096 on a side. */
 #define MAX_TOP_CELLS (4.0 * 1024 * 1024)
 #define MAX_GRID 4096
@@ -154,42 +154,116 @@ static inline double crossing_x(const edge *e, double y)
     return e->ax + (y - e->ay) * (e->bx - e->ax) / (e->by - e->ay);
 }
 
-/* Scans a leaf for the first edge the ray from (x, y) meets at or before xmax. Returns 1 and
- * the region west of it, or 0 if the ray leaves the leaf without meeting an edge. */
-static int scan_leaf(const wg_pindex *idx, wg_ctx *ctx, const node *nd, double x, double y,
-                     double xmax, int32_t *region)
+/* The walk along the ray. For each polygon, the first of its edges the ray meets decides:
+ * interior west of it means the point is inside that polygon; interior east means it is not
+ * (for every later crossing of that polygon too). So the walk answers with the first polygon
+ * met from its inside, and otherwise remembers the polygons ruled out. In a partition the
+ * very first edge met decides; where polygons overlap (an unvalidated draft) the walk goes on
+ * past the edges of polygons that do not hold the point. A pure leaf ends the walk: its one
+ * region holds the point unless the walk ruled that polygon out. */
+typedef struct walk {
+    int32_t ruled_out[32];
+    int n;
+} walk;
+
+/* Polygons ruled out beyond this many (overlaps of 32 layers) end the walk as outside. */
+#define WALK_MAX (int)(sizeof(((walk *)0)->ruled_out) / sizeof(int32_t))
+
+static int ruled_out(const walk *w, int32_t poly)
 {
-    const edge *best = NULL;
-    double best_x = 0.0;
+    for (int k = 0; k < w->n; k++)
+        if (w->ruled_out[k] == poly) return 1;
+    return 0;
+}
+
+typedef struct hit {
+    const edge *e;
+    double x;
+} hit;
+
+/* Ray order: by crossing x, then by position at y + delta, then interior-west first. */
+static int hit_before(wg_ctx *ctx, const hit *a, const hit *b, double y)
+{
+    if (a->x != b->x) return a->x < b->x;
+    if (before_at_tie(ctx, a->e, b->e, y)) return 1;
+    if (before_at_tie(ctx, b->e, a->e, y)) return 0;
+    if (a->e->west_in != b->e->west_in) return a->e->west_in > b->e->west_in;
+    return a->e->poly < b->e->poly;
+}
+
+/* The edges of a leaf the ray from (x, y) meets with crossing in (xlo, xmax], in ray order.
+ * Returns their number; *buf is either stack (n <= cap) or malloc'd (caller frees if != stack). */
+static size_t leaf_hits(const wg_pindex *idx, wg_ctx *ctx, const node *nd, double x, double y,
+                        double xlo, double xmax, hit *stack, size_t cap, hit **buf)
+{
+    *buf = stack;
+    if (nd->count > cap) {
+        hit *h = malloc(nd->count * sizeof *h);
+        if (h) *buf = h;
+        else cap = 0;
+    } else {
+        cap = nd->count;
+    }
+    size_t n = 0;
     const uint32_t *ref = idx->refs + nd->first;
     for (uint32_t k = 0; k < nd->count; k++) {
         const edge *e = &idx->edges[ref[k]];
         if (!(e->ay <= y && y < e->by)) continue;
         if (orient(ctx, e->ax, e->ay, e->bx, e->by, x, y) <= 0) continue;
         double xi = crossing_x(e, y);
-        if (xi > xmax) continue;
-        if (best && xi > best_x) continue;
-        if (best && xi == best_x) {
-            if (!before_at_tie(ctx, e, best, y)) {
-                if (before_at_tie(ctx, best, e, y)) continue;
-                /* the same edge of two polygons: keep the one whose interior is west */
-                if (best->west_in > e->west_in) continue;
-                if (best->west_in == e->west_in && best->poly <= e->poly) continue;
-            }
+        if (xi > xmax || xi <= xlo || n >= (*buf == stack ? cap : nd->count)) continue;
+        hit h = {e, xi};
+        size_t at = n++;
+        while (at > 0 && hit_before(ctx, &h, &(*buf)[at - 1], y)) {
+            (*buf)[at] = (*buf)[at - 1];
+            at--;
         }
-        best = e;
-        best_x = xi;
+        (*buf)[at] = h;
     }
-    if (!best) return 0;
-    *region = best->west_in ? best->poly : -1;
-    return 1;
+    return n;
 }
 
-/* Follows the ray from the leaf with right side xmax in top cell (i, j) to the right. */
-static int32_t ray_onwards(const wg_pindex *idx, wg_ctx *ctx, double x, double y, int i, int j,
-                           double xmax)
+/* Walks one leaf. Returns 1 with *region when a polygon is found to hold the point. */
+static int walk_leaf(const wg_pindex *idx, wg_ctx *ctx, const node *nd, double x, double y,
+                     double xlo, double xmax, walk *w, int32_t *region)
 {
+    hit stack[64], *h;
+    size_t n = leaf_hits(idx, ctx, nd, x, y, xlo, xmax, stack, 64, &h);
+    int found = 0;
+    for (size_t k = 0; k < n && !found; k++) {
+        int32_t poly = h[k].e->poly;
+        if (ruled_out(w, poly)) continue;
+        if (h[k].e->west_in) {
+            *region = poly;
+            found = 1;
+        } else if (w->n < WALK_MAX) {
+            w->ruled_out[w->n++] = poly;
+        }
+    }
+    if (h != stack) free(h);
+    return found;
+}
+
+/* Walks from leaf n (right side xmax, in top cell (i, j)) eastwards; skip_first starts at the
+ * leaf after n (used from the centre of a pure leaf). */
+static int32_t walk_ray(const wg_pindex *idx, wg_ctx *ctx, double x, double y, int i, int j,
+                        uint32_t n, double xmax, int skip_first)
+{
+    walk w = {.n = 0};
+    double xlo = -INFINITY;
     for (;;) {
+        const node *nd = &idx->nodes[n];
+        int32_t region;
+        if (!skip_first) {
+            if (nd->count == 0) {
+                region = (int32_t)nd->first - 1;
+                return region >= 0 && !ruled_out(&w, region) ? region : -1;
+            }
+            if (walk_leaf(idx, ctx, nd, x, y, xlo, xmax, &w, &region)) return region;
+            if (w.n >= WALK_MAX) return -1;
+        }
+        skip_first = 0;
+        xlo = xmax;
         double nx;
         if (xmax < cell_x(idx, i + 1)) {
             nx = xmax;
@@ -197,11 +271,7 @@ static int32_t ray_onwards(const wg_pindex *idx, wg_ctx *ctx, double x, double y
             if (++i >= idx->gw) return -1;
             nx = cell_x(idx, i);
         }
-        uint32_t n = descend(idx, i, j, nx, y, &xmax);
-        const node *nd = &idx->nodes[n];
-        if (nd->count == 0) return (int32_t)nd->first - 1;
-        int32_t region;
-        if (scan_leaf(idx, ctx, nd, x, y, xmax, &region)) return region;
+        n = descend(idx, i, j, nx, y, &xmax);
     }
 }
 
@@ -231,11 +301,10 @@ int32_t wg_pindex_locate(const wg_pindex *idx, wg_ctx *ctx, double x, double y)
     int i = clamp_cell((x - idx->x0) * idx->inv_cw, idx->gw);
     int j = clamp_cell((y - idx->y0) * idx->inv_ch, idx->gh);
     double xmax;
-    const node *nd = &idx->nodes[descend(idx, i, j, x, y, &xmax)];
+    uint32_t n = descend(idx, i, j, x, y, &xmax);
+    const node *nd = &idx->nodes[n];
     if (nd->count == 0) return (int32_t)nd->first - 1;
-    int32_t region;
-    if (!scan_leaf(idx, ctx, nd, x, y, xmax, &region))
-        region = ray_onwards(idx, ctx, x, y, i, j, xmax);
+    int32_t region = walk_ray(idx, ctx, x, y, i, j, n, xmax, 0);
     if (region < 0) region = on_boundary(idx, ctx, nd, x, y);
     return region;
 }
@@ -523,7 +592,7 @@ static void resolve_pure_leaves(builder *b)
     qsort(b->pure, b->npure, sizeof *b->pure, cmp_pure_right_first);
     for (size_t k = 0; k < b->npure; k++) {
         const pure_leaf *p = &b->pure[k];
-        int32_t r = ray_onwards(b->idx, b->ctx, p->cx, p->cy, p->i, p->j, p->xmax);
+        int32_t r = walk_ray(b->idx, b->ctx, p->cx, p->cy, p->i, p->j, p->node, p->xmax, 1);
         b->idx->nodes[p->node].first = (uint32_t)(r + 1);
     }
 }
