@@ -21,8 +21,9 @@
  *
  * Cost. Overlap candidates come from one STRtree per level, and a candidate pair costs an
  * intersection only when GEOSRelatePattern "2********" says the interiors share an area, so
- * neighbours that merely touch cost one relate. Containment in the parent is tested with the
- * parent prepared (GEOSPreparedCovers) before any difference is computed. */
+ * neighbours that merely touch cost one relate. Containment in the parent is first tested with
+ * the parent prepared (GEOSPreparedContainsProperly); only units touching the parent's boundary
+ * cost a difference. */
 #include "wangge/validate.h"
 #include "wangge/store.h"
 #include "geom.h"
@@ -37,16 +38,16 @@ typedef struct vstate {
     wg_ctx *ctx;
     wg_unit_set *set;
     wg_report *rep;
-    size_t cap;                         /* of rep->faults */
-    unsigned char *usable;              /* per unit: geometry fit for overlay */
-    const GEOSPreparedGeometry **prep;  /* per unit, prepared on first use as a parent */
+    size_t cap;                        /* of rep->faults */
+    unsigned char *usable;             /* per unit: geometry fit for overlay */
+    const GEOSPreparedGeometry **prep; /* per unit, prepared on first use as a parent */
 } vstate;
 
 const char *wg_fault_kind_name(wg_fault_kind k)
 {
-    static const char *const names[] = {"invalid_geometry", "coord_range",    "no_parent",
-                                        "code_prefix",      "outside_parent", "overlap",
-                                        "gap",              "duplicate_code"};
+    static const char *const names[] = {
+        "invalid_geometry", "coord_range", "no_parent", "code_prefix",
+        "outside_parent",   "overlap",     "gap",       "duplicate_code"};
     if ((int)k < 0 || (size_t)k >= sizeof names / sizeof names[0]) return "unknown";
     return names[k];
 }
@@ -86,7 +87,8 @@ static int push_geos_error(vstate *vs, wg_fault *f, const char *what)
 static int push_areal(vstate *vs, wg_fault *f, const GEOSGeometry *part)
 {
     double area = wg_geom_area_m2(vs->ctx, part);
-    if (!(area > vs->rep->tol_m2)) {
+    if (!(area > 0.0)) return WG_OK; /* an empty overlay result: no fault at all */
+    if (area <= vs->rep->tol_m2) {
         vs->rep->below_tol++;
         vs->rep->below_tol_m2 += area;
         return WG_OK;
@@ -117,8 +119,7 @@ static void unit_location(vstate *vs, size_t i, double *lon, double *lat)
 {
     *lon = *lat = NAN;
     const GEOSGeometry *g = vs->set->units[i].geom;
-    if (vs->usable[i] && wg_geom_point_on_surface(vs->ctx, g, lon, lat) == WG_OK &&
-        isfinite(*lon))
+    if (vs->usable[i] && wg_geom_point_on_surface(vs->ctx, g, lon, lat) == WG_OK && isfinite(*lon))
         return;
     envelope_centre(vs, g, lon, lat);
 }
@@ -271,7 +272,9 @@ static int check_outside(vstate *vs, size_t i)
     if (u->level == 1 || u->parent < 0 || !vs->usable[i] || !vs->usable[u->parent]) return WG_OK;
     const wg_unit *p = &vs->set->units[u->parent];
     const GEOSPreparedGeometry *pp = prepared(vs, (size_t)u->parent);
-    if (pp && GEOSPreparedCovers_r(h, pp, u->geom) == 1) return WG_OK;
+    /* containsProperly never falls back to a full relate (covers does, for every unit that
+     * shares its parent's boundary); the difference clips the parent to the unit's envelope */
+    if (pp && GEOSPreparedContainsProperly_r(h, pp, u->geom) == 1) return WG_OK;
     wg_fault f = fault_make(WG_FAULT_OUTSIDE_PARENT, u->level, u->code, p->code);
     GEOSGeometry *diff = GEOSDifference_r(h, u->geom, p->geom);
     if (!diff) return push_geos_error(vs, &f, "difference with parent");
@@ -388,9 +391,11 @@ static GEOSGeometry *children_union(vstate *vs, const child_link *kids, size_t n
         if (!parts[k]) break;
     }
     GEOSGeometry *coll = NULL;
-    if (k == nk) coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)nk);
+    if (k == nk)
+        coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)nk);
     if (!coll) {
-        for (size_t m = 0; m < k; m++) GEOSGeom_destroy_r(h, parts[m]);
+        for (size_t m = 0; m < k; m++)
+            GEOSGeom_destroy_r(h, parts[m]);
         free(parts);
         return NULL;
     }
@@ -454,7 +459,8 @@ static int check_gaps(vstate *vs, int child_level)
     size_t k = 0;
     for (size_t p = pb; p < pe && rc == WG_OK; p++) {
         size_t first = k;
-        while (k < nl && links[k].parent == (int32_t)p) k++;
+        while (k < nl && links[k].parent == (int32_t)p)
+            k++;
         rc = check_gap(vs, p, links + first, k - first, child_level);
     }
     free(links);
@@ -463,6 +469,13 @@ static int check_gaps(vstate *vs, int child_level)
 
 /* ---- the run ---- */
 
+/* Ascending, NaN last: a total order, as qsort needs. */
+static int num_cmp(double a, double b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) - isnan(b);
+    return (a > b) - (a < b);
+}
+
 static int fault_cmp(const void *x, const void *y)
 {
     const wg_fault *a = x, *b = y;
@@ -470,21 +483,26 @@ static int fault_cmp(const void *x, const void *y)
     if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
     int c = strcmp(a->code, b->code);
     if (c == 0) c = strcmp(a->other, b->other);
-    if (c != 0) return c;
-    if (a->area_m2 != b->area_m2) return a->area_m2 > b->area_m2 ? -1 : 1;
-    if (a->lon != b->lon) return a->lon < b->lon ? -1 : 1;
-    return (a->lat > b->lat) - (a->lat < b->lat);
+    if (c == 0) c = num_cmp(b->area_m2, a->area_m2); /* largest first */
+    if (c == 0) c = num_cmp(a->lon, b->lon);
+    return c ? c : num_cmp(a->lat, b->lat);
 }
 
 static int run_checks(vstate *vs)
 {
     int rc = WG_OK;
-    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++) rc = check_geometry(vs, i);
-    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++) rc = check_duplicates(vs, i);
-    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++) rc = check_parent(vs, i);
-    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++) rc = check_outside(vs, i);
-    for (int level = 1; level <= 3 && rc == WG_OK; level++) rc = check_overlaps(vs, level);
-    for (int level = 2; level <= 3 && rc == WG_OK; level++) rc = check_gaps(vs, level);
+    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++)
+        rc = check_geometry(vs, i);
+    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++)
+        rc = check_duplicates(vs, i);
+    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++)
+        rc = check_parent(vs, i);
+    for (size_t i = 0; i < vs->set->n && rc == WG_OK; i++)
+        rc = check_outside(vs, i);
+    for (int level = 1; level <= 3 && rc == WG_OK; level++)
+        rc = check_overlaps(vs, level);
+    for (int level = 2; level <= 3 && rc == WG_OK; level++)
+        rc = check_gaps(vs, level);
     return rc;
 }
 
@@ -517,6 +535,7 @@ int wg_validate(wg_ctx *ctx, int64_t generation, double tol_m2, wg_report **out)
     if (!(tol_m2 >= 0.0) || !isfinite(tol_m2))
         return wg_fail(ctx, WG_EINVAL, "tolerance must be a finite area >= 0 m2");
     double t0 = now_s();
+    ctx->geos_msg[0] = '\0'; /* a GEOS error fault quotes the message of its own call */
     wg_gen_status status;
     int rc = wg_gen_get_status(ctx, generation, &status);
     if (rc != WG_OK) return rc;
@@ -528,7 +547,8 @@ int wg_validate(wg_ctx *ctx, int64_t generation, double tol_m2, wg_report **out)
     if (rc == WG_OK) {
         rep->generation = generation;
         rep->tol_m2 = tol_m2;
-        for (int l = 1; l <= 3; l++) rep->units[l] = set->level_begin[l + 1] - set->level_begin[l];
+        for (int l = 1; l <= 3; l++)
+            rep->units[l] = set->level_begin[l + 1] - set->level_begin[l];
         rc = validate_set(ctx, set, rep);
     }
     wg_unit_set_free(ctx, set);
@@ -593,10 +613,12 @@ static json_object *report_json(const wg_report *r)
     json_object_object_add(o, "generation", json_object_new_int64(r->generation));
     json_object_object_add(o, "tolerance_m2", json_num(r->tol_m2, "%g"));
     for (int l = 1; l <= 3; l++)
-        json_object_object_add(units, wg_level_name(l), json_object_new_int64((int64_t)r->units[l]));
+        json_object_object_add(units, wg_level_name(l),
+                               json_object_new_int64((int64_t)r->units[l]));
     json_object_object_add(o, "units", units);
     json_object_object_add(o, "ok", json_object_new_boolean(r->n == 0));
-    for (size_t i = 0; i < r->n; i++) json_object_array_add(faults, fault_json(&r->faults[i]));
+    for (size_t i = 0; i < r->n; i++)
+        json_object_array_add(faults, fault_json(&r->faults[i]));
     json_object_object_add(o, "faults", faults);
     json_object_object_add(below, "count", json_object_new_int64((int64_t)r->below_tol));
     json_object_object_add(below, "area_m2", json_num(r->below_tol_m2, "%.3f"));
@@ -621,14 +643,22 @@ char *wg_report_json(const wg_report *r)
 static void fault_subject(const wg_fault *f, char *buf, size_t len)
 {
     switch (f->kind) {
-    case WG_FAULT_GAP: snprintf(buf, len, "parent %s", f->code); break;
-    case WG_FAULT_OVERLAP: snprintf(buf, len, "%s with %s", f->code, f->other); break;
-    case WG_FAULT_OUTSIDE_PARENT: snprintf(buf, len, "%s outside %s", f->code, f->other); break;
+    case WG_FAULT_GAP:
+        snprintf(buf, len, "parent %s", f->code);
+        break;
+    case WG_FAULT_OVERLAP:
+        snprintf(buf, len, "%s with %s", f->code, f->other);
+        break;
+    case WG_FAULT_OUTSIDE_PARENT:
+        snprintf(buf, len, "%s outside %s", f->code, f->other);
+        break;
     case WG_FAULT_NO_PARENT:
     case WG_FAULT_CODE_PREFIX:
         snprintf(buf, len, "%s parent %s", f->code, f->other[0] ? f->other : "(none)");
         break;
-    default: snprintf(buf, len, "%s", f->code); break;
+    default:
+        snprintf(buf, len, "%s", f->code);
+        break;
     }
 }
 

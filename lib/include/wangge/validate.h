@@ -19,17 +19,22 @@ extern "C" {
 #endif
 
 typedef enum wg_fault_kind {
-    WG_FAULT_INVALID_GEOMETRY, /* GEOS invalid, empty or not polygonal: reason and location */
-    WG_FAULT_COORD_RANGE,      /* a coordinate outside lon [-180, 180] / lat [-90, 90] */
-    WG_FAULT_NO_PARENT,   /* level 2/3 unit whose parent_code names no unit of level - 1 in the
-                             generation (or is missing) */
-    WG_FAULT_CODE_PREFIX, /* code does not start with parent_code */
-    WG_FAULT_OUTSIDE_PARENT, /* part of the unit lies outside its parent: area(unit - parent) */
-    WG_FAULT_OVERLAP, /* two siblings (same parent; on level 1 all districts) overlap: area of
-                         the intersection; names both codes */
-    WG_FAULT_GAP,     /* part of a parent covered by none of its children: one fault per
-                         connected part, with its area; names the parent */
-    WG_FAULT_DUPLICATE_CODE, /* two or more units of one level share a code (invariant 4) */
+    /* GEOS-invalid, empty or not polygonal: GEOS's reason and location */
+    WG_FAULT_INVALID_GEOMETRY,
+    /* a coordinate outside lon [-180, 180] / lat [-90, 90]: the first one found */
+    WG_FAULT_COORD_RANGE,
+    /* a level 2/3 unit whose parent_code is missing or names no unit of level - 1 */
+    WG_FAULT_NO_PARENT,
+    /* code does not start with parent_code */
+    WG_FAULT_CODE_PREFIX,
+    /* part of the unit lies outside its parent: area(unit - parent) */
+    WG_FAULT_OUTSIDE_PARENT,
+    /* two siblings (same parent; on level 1 all districts) overlap: area of the intersection */
+    WG_FAULT_OVERLAP,
+    /* part of a parent covered by none of its children: one fault per connected part */
+    WG_FAULT_GAP,
+    /* two or more units of one level share a code (invariant 4: one parent per unit) */
+    WG_FAULT_DUPLICATE_CODE,
 } wg_fault_kind;
 
 /* "invalid_geometry", "coord_range", "no_parent", "code_prefix", "outside_parent", "overlap",
@@ -38,11 +43,11 @@ WG_API const char *wg_fault_kind_name(wg_fault_kind k);
 
 typedef struct wg_fault {
     wg_fault_kind kind;
-    int level;      /* level of the unit(s) concerned (gap: the children's level) */
-    char code[33];  /* the unit (gap: the parent) */
-    char other[33]; /* overlap: the sibling (code < other); outside_parent, no_parent,
-                       code_prefix: the parent code; "" if none */
-    double area_m2; /* geodesic area of the faulty part; 0 where there is none */
+    int level;       /* level of the unit(s) concerned (gap: the children's level) */
+    char code[33];   /* the unit (gap: the parent) */
+    char other[33];  /* overlap: the sibling (code < other); outside_parent, no_parent,
+                        code_prefix: the parent code; "" if none */
+    double area_m2;  /* geodesic area of the faulty part; 0 where there is none */
     double lon, lat; /* a point inside the faulty area, or on the unit, or where GEOS found the
                         geometry invalid; NaN when there is none */
     char detail[200];
@@ -50,14 +55,14 @@ typedef struct wg_fault {
 
 typedef struct wg_report {
     int64_t generation;
-    double tol_m2;        /* areal faults with area <= tol_m2 are counted, not listed */
-    size_t units[4];      /* units checked per level, [1..3] */
-    wg_fault *faults;     /* listed faults, ordered by level, kind, code, other, area (largest
-                             first) */
+    double tol_m2;    /* areal faults with area <= tol_m2 are counted, not listed */
+    size_t units[4];  /* units checked per level, [1..3] */
+    wg_fault *faults; /* listed faults, ordered by level, kind, code, other, area (largest
+                         first) */
     size_t n;
-    size_t below_tol;     /* areal faults within the tolerance: how many ... */
-    double below_tol_m2;  /* ... and their total area */
-    double seconds;       /* wall time of the validation */
+    size_t below_tol;    /* areal faults within the tolerance: how many ... */
+    double below_tol_m2; /* ... and their total area */
+    double seconds;      /* wall time of the validation */
 } wg_report;
 
 /* Validates generation `generation` (which must exist: WG_ENOTFOUND otherwise) with tolerance
