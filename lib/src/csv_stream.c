@@ -271,14 +271,7 @@ void wg_csv_close(wg_csv_stream *s)
 
 static int open_file(wg_csv_stream *s, const char *path)
 {
-    s->fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!s->fp) return wg_fail(s->ctx, WG_EIO, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(s->fp), &st) != 0)
-        return wg_fail(s->ctx, WG_EIO, "cannot stat %s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return wg_fail(s->ctx, WG_EIO, "cannot read %s: a directory", path);
-    if (S_ISREG(st.st_mode)) s->total = (uint64_t)st.st_size;
-    return WG_OK;
+    return wg_open_input(s->ctx, path, &s->fp, &s->total);
 }
 
 static int read_header(wg_csv_stream *s)

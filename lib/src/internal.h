@@ -7,6 +7,7 @@
 #include <proj.h>
 #include <geodesic.h>
 #include <sqlite3.h>
+#include <stdio.h>
 
 struct wg_ctx {
     GEOSContextHandle_t geos;
@@ -24,6 +25,10 @@ int wg_fail(wg_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(pri
 int wg_fail_sql(wg_ctx *ctx, const char *what);
 /* wg_fail for a GEOS call that returned NULL/exception: appends GEOS's message. */
 int wg_fail_geos(wg_ctx *ctx, const char *what);
+
+/* Opens path for reading ("-" = stdin), refusing directories; *total = size of a regular file,
+ * else 0. On failure *fp may be set (the caller closes it unless it is stdin). */
+int wg_open_input(wg_ctx *ctx, const char *path, FILE **fp, uint64_t *total);
 
 /* Small growable array helper: ensures cap >= need for *buf of elements of size elem. */
 int wg_grow(void **buf, size_t *cap, size_t need, size_t elem);
