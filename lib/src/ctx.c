@@ -78,6 +78,14 @@ GEOSContextHandle_t wg_geos(wg_ctx *ctx)
     return ctx->geos;
 }
 
+static void close_store(wg_ctx *ctx)
+{
+    if (ctx->db) sqlite3_close_v2(ctx->db);
+    if (ctx->spatialite_cache) spatialite_cleanup_ex(ctx->spatialite_cache);
+    ctx->db = NULL;
+    ctx->spatialite_cache = NULL;
+}
+
 int wg_store_open(wg_ctx *ctx, const char *path, int flags)
 {
     if (ctx->db) return wg_fail(ctx, WG_EINVAL, "context already has a store open");
@@ -95,9 +103,14 @@ int wg_store_open(wg_ctx *ctx, const char *path, int flags)
     sqlite3_busy_timeout(ctx->db, 10000);
     sqlite3_extended_result_codes(ctx->db, 1);
     ctx->spatialite_cache = spatialite_alloc_connection();
-    if (!ctx->spatialite_cache) return wg_fail(ctx, WG_ENOMEM, "cannot allocate SpatiaLite state");
+    if (!ctx->spatialite_cache) {
+        close_store(ctx);
+        return wg_fail(ctx, WG_ENOMEM, "cannot allocate SpatiaLite state");
+    }
     spatialite_init_ex(ctx->db, ctx->spatialite_cache, 0);
-    return wg_schema_prepare(ctx, !(flags & WG_STORE_READONLY));
+    int rc = wg_schema_prepare(ctx, !(flags & WG_STORE_READONLY));
+    if (rc != WG_OK) close_store(ctx); /* a refused store stays untouched and detached */
+    return rc;
 }
 
 wg_ctx *wg_ctx_new(void)
@@ -120,8 +133,7 @@ wg_ctx *wg_ctx_new(void)
 void wg_ctx_free(wg_ctx *ctx)
 {
     if (!ctx) return;
-    if (ctx->db) sqlite3_close_v2(ctx->db);
-    if (ctx->spatialite_cache) spatialite_cleanup_ex(ctx->spatialite_cache);
+    close_store(ctx);
     if (ctx->proj) proj_context_destroy(ctx->proj);
     if (ctx->geos) GEOS_finish_r(ctx->geos);
     free(ctx);

@@ -93,7 +93,10 @@ static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int *close_rings
         n++;
         closed = 1;
     }
-    if (n < 4) {
+    if (n > *budget) { /* closing added the one position too many */
+        *fault = WG_GF_TOO_MANY_VERTICES;
+        snprintf(detail, dlen, "more than %d vertices", WG_MAX_UNIT_VERTICES);
+    } else if (n < 4) {
         *fault = WG_GF_TOO_FEW_POINTS;
         snprintf(detail, dlen, "ring has %zu positions, a closed ring needs at least 4", n);
     } else if (!closed) {
@@ -155,7 +158,7 @@ int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, i
         snprintf(detail, detail_len, geometry ? "geometry has no type" : "geometry is null");
         return WG_EDATA;
     }
-    const char *type = json_object_get_string(jtype);
+    const char *type = json_object_is_type(jtype, json_type_string) ? json_object_get_string(jtype) : "";
     int multi = strcmp(type, "MultiPolygon") == 0;
     if (!multi && strcmp(type, "Polygon") != 0) {
         *fault = WG_GF_WRONG_TYPE;
@@ -202,6 +205,7 @@ int wg_point_from_geojson(json_object *geometry, double *lon, double *lat, char 
     int fault = 0;
     if (!json_object_is_type(geometry, json_type_object) ||
         !json_object_object_get_ex(geometry, "type", &jtype) ||
+        !json_object_is_type(jtype, json_type_string) ||
         strcmp(json_object_get_string(jtype), "Point") != 0) {
         snprintf(detail, detail_len, "geometry is not a Point");
         return WG_EDATA;

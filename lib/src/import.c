@@ -263,7 +263,8 @@ static int unit_feature(run *r, const wg_unit_import_opts *o, unit_stmts *s, int
         return WG_OK;
     }
     if (rc != WG_OK) return rc;
-    if (closed) issue(r, index, 0, code, 1, "unclosed_ring", detail);
+    char closing[256];
+    snprintf(closing, sizeof closing, "%s", closed ? detail : "");
     int fresh = code_is_new(ctx, s, draft, code);
     if (fresh == 0) issue(r, index, 0, code, 0, "duplicate_code", "code already used in this generation");
     if (fresh == 1 && ensure_valid(r, o, index, code, &g)) {
@@ -272,6 +273,8 @@ static int unit_feature(run *r, const wg_unit_import_opts *o, unit_stmts *s, int
         if (rc == WG_OK) {
             track_digits(r, code);
             r->stats->imported++;
+            /* reported once kept: "repaired" means repaired and stored */
+            if (closed) issue(r, index, 0, code, 1, "unclosed_ring", closing);
         }
     }
     GEOSGeom_destroy_r(ctx->geos, g);
