@@ -165,7 +165,7 @@ int main(int argc, char **argv)
     printf("wangge index: build %.3f s, %.1f MiB (%zu edges, %dx%d top cells, %zu leaves of which %zu pure, depth %d)\n",
            t_build, st.memory_bytes / 1048576.0, st.edges, st.grid_w, st.grid_h, st.leaves,
            st.pure_leaves, st.max_depth);
-    printf("GEOS baseline: build %.3f s (STRtree + prepared geometries)\n", t_base);
+    printf("GEOS baseline: setup %.3f s (STRtree + prepared geometries; both build lazily on first use)\n", t_base);
 
     size_t n = npoints > nbulk ? npoints : nbulk;
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
