@@ -19,29 +19,6 @@
 #include "wangge/import.h"
 #include "wangge/store.h"
 
-#define WG_TEST_PI 3.14159265358979323846
-
-#define assert_near(a, b, tol) assert_near_at((a), (b), (tol), #a, __FILE__, __LINE__)
-static void assert_near_at(double a, double b, double tol, const char *what, const char *file,
-                           int line)
-{
-    if (fabs(a - b) <= tol) return;
-    print_error("%s:%d: %s = %.12g, expected %.12g +- %g\n", file, line, what, a, b, tol);
-    fail();
-}
-
-/* Area of a lon/lat cell on WGS84 by the authalic-latitude formula (see test_geom.c). */
-static double cell_area_m2(double x0, double y0, double x1, double y1)
-{
-    const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f), e = sqrt(e2);
-    const double b = a * (1 - f), rad = WG_TEST_PI / 180.0;
-    double q[2], lat[2] = {y0, y1};
-    for (int i = 0; i < 2; i++) {
-        double s = sin(lat[i] * rad);
-        q[i] = s / (1 - e2 * s * s) + log((1 + e * s) / (1 - e * s)) / (2 * e);
-    }
-    return (x1 - x0) * rad * b * b / 2 * (q[1] - q[0]);
-}
 
 /* The four-grid layout of test_lookup.c, with names and one extra property. */
 typedef struct unit_def {
@@ -193,7 +170,7 @@ static void check_grid_feature(wg_ctx *ctx, json_object *feat, const unit_def *u
     assert_int_equal(3, json_object_get_int(member(props, "level")));
     assert_int_equal(gen, json_object_get_int64(member(props, "generation")));
     double area = json_object_get_double(member(props, "area_m2"));
-    double cell = cell_area_m2(u->x0, u->y0, u->x1, u->y1);
+    double cell = tu_cell_area_m2(u->x0, u->y0, u->x1, u->y1);
     assert_near(area, cell, cell * 1e-7);
     assert_near(area, stored_area(ctx, gen, u->code), cell * 1e-12);
 

@@ -16,33 +16,6 @@
 #include "geom.h"
 #include "testutil.h"
 
-#define WG_TEST_PI 3.14159265358979323846
-
-#define assert_near(a, b, tol) assert_near_at((a), (b), (tol), #a, __FILE__, __LINE__)
-static void assert_near_at(double a, double b, double tol, const char *what, const char *file,
-                           int line)
-{
-    if (fabs(a - b) <= tol) return;
-    print_error("%s:%d: %s = %.12g, expected %.12g +- %g\n", file, line, what, a, b, tol);
-    fail();
-}
-
-/* Area in m² of the cell lon [x0, x1] × lat [y0, y1] bounded by meridians and parallels on the
- * WGS84 ellipsoid, from the authalic-latitude formula A = Δλ b²/2 [q(φ1) - q(φ0)] with
- * q(φ) = sinφ / (1 - e² sin²φ) + ln((1 + e sinφ) / (1 - e sinφ)) / 2e.
- * Independent of geod_polygonarea; for cells of 0.01° the library's geodesic edges differ from
- * the parallels by about 1e-9 of the area (their bulges cancel). */
-static double cell_area_m2(double x0, double y0, double x1, double y1)
-{
-    const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f), e = sqrt(e2);
-    const double b = a * (1 - f), rad = WG_TEST_PI / 180.0;
-    double q[2], lat[2] = {y0, y1};
-    for (int i = 0; i < 2; i++) {
-        double s = sin(lat[i] * rad);
-        q[i] = s / (1 - e2 * s * s) + log((1 + e * s) / (1 - e * s)) / (2 * e);
-    }
-    return (x1 - x0) * rad * b * b / 2 * (q[1] - q[0]);
-}
 
 typedef struct parsed {
     int rc, fault, closed;
@@ -232,7 +205,7 @@ static void test_area_of_equator_cell(void **state)
     GEOSGeometry *g = tu_wkt(ctx, "POLYGON((0 0,1 0,1 1,0 1,0 0))");
     /* 1° × 1° at the equator on WGS84: 12,308,778,361 m² (±0.1%) */
     assert_near(wg_geom_area_m2(ctx, g), 12308778361.0, 12308778361.0 * 1e-3);
-    assert_near(wg_geom_area_m2(ctx, g), cell_area_m2(0, 0, 1, 1), cell_area_m2(0, 0, 1, 1) * 1e-3);
+    assert_near(wg_geom_area_m2(ctx, g), tu_cell_area_m2(0, 0, 1, 1), tu_cell_area_m2(0, 0, 1, 1) * 1e-3);
     GEOSGeom_destroy_r(wg_geos(ctx), g);
     wg_ctx_free(ctx);
 }
@@ -241,8 +214,8 @@ static void test_area_at_shenzhen_and_holes(void **state)
 {
     wg_ctx *ctx = wg_ctx_new();
     GEOSContextHandle_t h = wg_geos(ctx);
-    const double outer = cell_area_m2(114.46, 22.60, 114.47, 22.61);
-    const double hole = cell_area_m2(114.463, 22.603, 114.467, 22.607);
+    const double outer = tu_cell_area_m2(114.46, 22.60, 114.47, 22.61);
+    const double hole = tu_cell_area_m2(114.463, 22.603, 114.467, 22.607);
 
     GEOSGeometry *ccw = tu_wkt(ctx, "POLYGON((114.46 22.6,114.47 22.6,114.47 22.61,114.46 22.61,"
                                     "114.46 22.6))");
@@ -259,7 +232,7 @@ static void test_area_at_shenzhen_and_holes(void **state)
     GEOSGeometry *two = tu_wkt(ctx, "MULTIPOLYGON(((114.46 22.6,114.47 22.6,114.47 22.61,114.46 "
                                     "22.61,114.46 22.6)),((114.463 22.703,114.467 22.703,114.467 "
                                     "22.707,114.463 22.707,114.463 22.703)))");
-    double far = cell_area_m2(114.463, 22.703, 114.467, 22.707);
+    double far = tu_cell_area_m2(114.463, 22.703, 114.467, 22.707);
     assert_near(wg_geom_area_m2(ctx, two), outer + far, outer * 1e-7);
 
     GEOSGeometry *line = tu_wkt(ctx, "LINESTRING(114.46 22.6,114.47 22.61)");
@@ -334,12 +307,12 @@ static void test_distances(void **state)
     /* WGS84: 1° of latitude at the equator is 110,574.4 m; 1° of longitude is a·π/180 */
     assert_near(wg_dist_m(&ctx->wgs84, 0, 0, 0, 1), 110574.4, 1.0);
     assert_near(wg_dist_m(&ctx->wgs84, 0, 1, 0, 0), 110574.4, 1.0);
-    assert_near(wg_dist_m(&ctx->wgs84, 0, 0, 1, 0), 6378137.0 * WG_TEST_PI / 180.0, 1e-3);
+    assert_near(wg_dist_m(&ctx->wgs84, 0, 0, 1, 0), 6378137.0 * TU_PI / 180.0, 1e-3);
     /* lon before lat: 1° along the equator is longer than 1° along a meridian */
     assert_true(wg_dist_m(&ctx->wgs84, 0, 0, 1, 0) > wg_dist_m(&ctx->wgs84, 0, 0, 0, 1) + 700);
     assert_true(wg_dist_m(&ctx->wgs84, 114.46, 22.62, 114.46, 22.62) == 0.0);
     /* across the antimeridian the short way: 0.2° of longitude at the equator */
-    assert_near(wg_dist_m(&ctx->wgs84, 179.9, 0, -179.9, 0), 0.2 * 6378137.0 * WG_TEST_PI / 180.0,
+    assert_near(wg_dist_m(&ctx->wgs84, 179.9, 0, -179.9, 0), 0.2 * 6378137.0 * TU_PI / 180.0,
                 1e-3);
     wg_ctx_free(ctx);
 }

@@ -17,29 +17,6 @@
 #include "wangge/import.h"
 #include "wangge/store.h"
 
-#define WG_TEST_PI 3.14159265358979323846
-
-#define assert_near(a, b, tol) assert_near_at((a), (b), (tol), #a, __FILE__, __LINE__)
-static void assert_near_at(double a, double b, double tol, const char *what, const char *file,
-                           int line)
-{
-    if (fabs(a - b) <= tol) return;
-    print_error("%s:%d: %s = %.12g, expected %.12g +- %g\n", file, line, what, a, b, tol);
-    fail();
-}
-
-/* Area of a lon/lat cell on WGS84 by the authalic-latitude formula (see test_geom.c). */
-static double cell_area_m2(double x0, double y0, double x1, double y1)
-{
-    const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f), e = sqrt(e2);
-    const double b = a * (1 - f), rad = WG_TEST_PI / 180.0;
-    double q[2], lat[2] = {y0, y1};
-    for (int i = 0; i < 2; i++) {
-        double s = sin(lat[i] * rad);
-        q[i] = s / (1 - e2 * s * s) + log((1 + e * s) / (1 - e * s)) / (2 * e);
-    }
-    return (x1 - x0) * rad * b * b / 2 * (q[1] - q[0]);
-}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -293,7 +270,7 @@ static void test_units_counts_parents_and_digits(void **state)
     assert_string_equal("{\"pop\":12}", text);
     q_text(&f, "SELECT name FROM units WHERE code = '440307001001001'", text, sizeof text);
     assert_string_equal("g1", text);
-    double want = cell_area_m2(114.46, 22.62, 114.47, 22.63);
+    double want = tu_cell_area_m2(114.46, 22.62, 114.47, 22.63);
     assert_near(q_double(&f, "SELECT area_m2 FROM units WHERE code = '440307001001001'"), want,
                 want * 1e-7);
     tu_remove_temp(p);
@@ -424,7 +401,7 @@ static void test_skip_rejected_keeps_good(void **state)
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM units WHERE code = '440307001001002'"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM units WHERE code = '440307001001005'"));
     /* the duplicate kept the first geometry, not the one of feature 5 */
-    double want = cell_area_m2(114.46, 22.63, 114.47, 22.64);
+    double want = tu_cell_area_m2(114.46, 22.63, 114.47, 22.64);
     assert_near(q_double(&f, "SELECT area_m2 FROM units WHERE code = '440307001001002'"), want,
                 want * 1e-7);
     assert_int_equal(
@@ -453,7 +430,7 @@ static void test_repair(void **state)
     tu_remove_temp(p);
 
     /* the bowtie's two lobes are the west and east quarters of the cell: half its area */
-    const double cell = cell_area_m2(114.46, 22.62, 114.47, 22.63);
+    const double cell = tu_cell_area_m2(114.46, 22.62, 114.47, 22.63);
     assert_true(st.repaired_area_change_m2 > 0.4 * cell);
     wg_unit_set *set;
     assert_int_equal(WG_OK, wg_units_load(f.ctx, st.generation, 0, &set));

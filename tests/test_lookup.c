@@ -19,14 +19,6 @@
 #include "wangge/store.h"
 #include "wangge/validate.h"
 
-#define assert_near(a, b, tol) assert_near_at((a), (b), (tol), #a, __FILE__, __LINE__)
-static void assert_near_at(double a, double b, double tol, const char *what, const char *file,
-                           int line)
-{
-    if (fabs(a - b) <= tol) return;
-    print_error("%s:%d: %s = %.12g, expected %.12g +- %g\n", file, line, what, a, b, tol);
-    fail();
-}
 
 /* ---------------------------------------------------------------- the layout
  *

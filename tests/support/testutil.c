@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,4 +69,23 @@ void tu_remove_temp(char *path)
     if (!path) return;
     unlink(path);
     free(path);
+}
+
+double tu_cell_area_m2(double x0, double y0, double x1, double y1)
+{
+    const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f), e = sqrt(e2);
+    const double b = a * (1 - f), rad = TU_PI / 180.0;
+    double q[2], lat[2] = {y0, y1};
+    for (int i = 0; i < 2; i++) {
+        double s = sin(lat[i] * rad);
+        q[i] = s / (1 - e2 * s * s) + log((1 + e * s) / (1 - e * s)) / (2 * e);
+    }
+    return (x1 - x0) * rad * b * b / 2 * (q[1] - q[0]);
+}
+
+void tu_assert_near_at(double a, double b, double tol, const char *what, const char *file, int line)
+{
+    if (fabs(a - b) <= tol) return;
+    print_error("%s:%d: %s = %.12g, expected %.12g +- %g\n", file, line, what, a, b, tol);
+    fail();
 }
