@@ -28,10 +28,7 @@
  *   22.62 +-----------+-----------+
  *      114.46      114.47      114.48
  */
-typedef struct unit_def {
-    const char *code;
-    double x0, y0, x1, y1;
-} unit_def;
+typedef tu_rect unit_def;
 
 #define G1 "440307001001001"
 #define G2 "440307001001002"
@@ -40,45 +37,22 @@ typedef struct unit_def {
 #define OLD_EDGE 22.63
 #define NEW_EDGE 22.628
 
-static const unit_def DISTRICTS[] = {{"440307001", 114.46, 22.62, 114.48, 22.64}};
-static const unit_def COMMUNITIES[] = {{"440307001001", 114.46, 22.62, 114.47, 22.64},
-                                       {"440307001002", 114.47, 22.62, 114.48, 22.64}};
-static const unit_def GRIDS[] = {{G1, 114.46, 22.62, 114.47, OLD_EDGE},
-                                 {G2, 114.46, OLD_EDGE, 114.47, 22.64},
-                                 {G3, 114.47, 22.62, 114.48, 22.63},
-                                 {G4, 114.47, 22.63, 114.48, 22.64}};
-static const unit_def REDRAWN[] = {{G1, 114.46, 22.62, 114.47, NEW_EDGE},
-                                   {G2, 114.46, NEW_EDGE, 114.47, 22.64},
-                                   {G3, 114.47, 22.62, 114.48, 22.63},
-                                   {G4, 114.47, 22.63, 114.48, 22.64}};
+static const unit_def DISTRICTS[] = {{"440307001", 114.46, 22.62, 114.48, 22.64, NULL}};
+static const unit_def COMMUNITIES[] = {{"440307001001", 114.46, 22.62, 114.47, 22.64, NULL},
+                                       {"440307001002", 114.47, 22.62, 114.48, 22.64, NULL}};
+static const unit_def GRIDS[] = {{G1, 114.46, 22.62, 114.47, OLD_EDGE, NULL},
+                                 {G2, 114.46, OLD_EDGE, 114.47, 22.64, NULL},
+                                 {G3, 114.47, 22.62, 114.48, 22.63, NULL},
+                                 {G4, 114.47, 22.63, 114.48, 22.64, NULL}};
+static const unit_def REDRAWN[] = {{G1, 114.46, 22.62, 114.47, NEW_EDGE, NULL},
+                                   {G2, 114.46, NEW_EDGE, 114.47, 22.64, NULL},
+                                   {G3, 114.47, 22.62, 114.48, 22.63, NULL},
+                                   {G4, 114.47, 22.63, 114.48, 22.64, NULL}};
 
 typedef struct fixture {
     wg_ctx *ctx;
     char *path;
 } fixture;
-
-static void import_level(fixture *f, int level, const unit_def *u, size_t n, int replace)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    fputs("{\"type\":\"FeatureCollection\",\"features\":[", m);
-    for (size_t i = 0; i < n; i++)
-        fprintf(m,
-                "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\"},\"geometry\":"
-                "{\"type\":\"Polygon\",\"coordinates\":[[[%.15g,%.15g],[%.15g,%.15g],"
-                "[%.15g,%.15g],[%.15g,%.15g],[%.15g,%.15g]]]}}\n",
-                i ? "," : "", u[i].code, u[i].x0, u[i].y0, u[i].x1, u[i].y0, u[i].x1, u[i].y1,
-                u[i].x0, u[i].y1, u[i].x0, u[i].y0);
-    fputs("]}", m);
-    fclose(m);
-    char *path = tu_write_temp(buf);
-    free(buf);
-    wg_unit_import_opts o = {.level = level, .replace = replace};
-    wg_import_stats st;
-    assert_int_equal(WG_OK, wg_import_units(f->ctx, path, &o, &st));
-    tu_remove_temp(path);
-}
 
 static int64_t publish(fixture *f)
 {
@@ -94,9 +68,9 @@ static void build(fixture *f)
     f->ctx = wg_ctx_new();
     f->path = tu_temp_path(".sqlite");
     assert_int_equal(WG_OK, wg_store_open(f->ctx, f->path, WG_STORE_CREATE));
-    import_level(f, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
-    import_level(f, WG_LEVEL_COMMUNITY, COMMUNITIES, 2, 0);
-    import_level(f, WG_LEVEL_GRID, GRIDS, 4, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_COMMUNITY, COMMUNITIES, 2, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_GRID, GRIDS, 4, 0);
     assert_int_equal(1, publish(f));
 }
 
@@ -337,7 +311,7 @@ static void test_redraw_reports_exactly_the_moved_points(void **state)
     assert_int_equal(NA + NE, st.fresh);
 
     /* redraw: the G1/G2 boundary moves south; publish the new generation */
-    import_level(&f, WG_LEVEL_GRID, REDRAWN, 4, 1);
+    tu_import_rects(f.ctx, WG_LEVEL_GRID, REDRAWN, 4, 1);
     assert_int_equal(2, publish(&f));
 
     /* expected changes from the coordinates: west half, between the new and the old edge */

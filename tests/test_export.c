@@ -21,59 +21,19 @@
 
 
 /* The four-grid layout of test_lookup.c, with names and one extra property. */
-typedef struct unit_def {
-    const char *code, *props; /* props: extra members of "properties", JSON text */
-    double x0, y0, x1, y1;
-} unit_def;
+typedef tu_rect unit_def;
 
 static const unit_def DISTRICTS[] = {
-    {"440307001", "\"name\":\"Nanshan\"", 114.46, 22.62, 114.48, 22.64}};
-static const unit_def COMMUNITIES[] = {{"440307001001", "", 114.46, 22.62, 114.47, 22.64},
-                                       {"440307001002", "", 114.47, 22.62, 114.48, 22.64}};
+    {"440307001", 114.46, 22.62, 114.48, 22.64, "\"name\":\"Nanshan\""}};
+static const unit_def COMMUNITIES[] = {{"440307001001", 114.46, 22.62, 114.47, 22.64, ""},
+                                       {"440307001002", 114.47, 22.62, 114.48, 22.64, ""}};
 /* listed out of code order: the export orders by code */
 static const unit_def GRIDS[] = {
-    {"440307001002002", "", 114.47, 22.63, 114.48, 22.64},
-    {"440307001001001", "\"name\":\"网格 \\\"一\\\"\",\"pop\":120", 114.46, 22.62, 114.47, 22.63},
-    {"440307001002001", "\"name\":\"g3\"", 114.47, 22.62, 114.48, 22.63},
-    {"440307001001002", "\"name\":\"g2\"", 114.46, 22.63, 114.47, 22.64}};
+    {"440307001002002", 114.47, 22.63, 114.48, 22.64, ""},
+    {"440307001001001", 114.46, 22.62, 114.47, 22.63, "\"name\":\"网格 \\\"一\\\"\",\"pop\":120"},
+    {"440307001002001", 114.47, 22.62, 114.48, 22.63, "\"name\":\"g3\""},
+    {"440307001001002", 114.46, 22.63, 114.47, 22.64, "\"name\":\"g2\""}};
 static const int GRID_ORDER[] = {1, 3, 2, 0}; /* GRIDS indexes in code order */
-
-static char *write_units(const unit_def *u, size_t n)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    fputs("{\"type\":\"FeatureCollection\",\"features\":[", m);
-    for (size_t i = 0; i < n; i++)
-        fprintf(m,
-                "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\"%s%s},\"geometry\":"
-                "{\"type\":\"Polygon\",\"coordinates\":[[[%.15g,%.15g],[%.15g,%.15g],"
-                "[%.15g,%.15g],[%.15g,%.15g],[%.15g,%.15g]]]}}\n",
-                i ? "," : "", u[i].code, u[i].props[0] ? "," : "", u[i].props, u[i].x0, u[i].y0,
-                u[i].x1, u[i].y0, u[i].x1, u[i].y1, u[i].x0, u[i].y1, u[i].x0, u[i].y0);
-    fputs("]}", m);
-    fclose(m);
-    char *path = tu_write_temp(buf);
-    free(buf);
-    return path;
-}
-
-static void import_file(wg_ctx *ctx, const char *path, int level, int replace, size_t n)
-{
-    wg_unit_import_opts o = {.level = level, .replace = replace};
-    wg_import_stats st;
-    int rc = wg_import_units(ctx, path, &o, &st);
-    if (rc != WG_OK) print_error("import: %s\n", wg_errmsg(ctx));
-    assert_int_equal(WG_OK, rc);
-    assert_int_equal(n, st.imported);
-}
-
-static void import_level(wg_ctx *ctx, int level, const unit_def *u, size_t n, int replace)
-{
-    char *path = write_units(u, n);
-    import_file(ctx, path, level, replace, n);
-    tu_remove_temp(path);
-}
 
 typedef struct fixture {
     wg_ctx *ctx;
@@ -90,9 +50,9 @@ static void open_store(fixture *f)
 static void build(fixture *f)
 {
     open_store(f);
-    import_level(f->ctx, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
-    import_level(f->ctx, WG_LEVEL_COMMUNITY, COMMUNITIES, 2, 0);
-    import_level(f->ctx, WG_LEVEL_GRID, GRIDS, 4, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_COMMUNITY, COMMUNITIES, 2, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_GRID, GRIDS, 4, 0);
     int64_t gen;
     assert_int_equal(WG_OK, wg_gen_publish(f->ctx, 1.0, 0, &gen, NULL));
     assert_int_equal(1, gen);
@@ -238,7 +198,7 @@ static void test_round_trip_through_second_store(void **state)
     char *path = tu_write_temp(text);
     free(text);
     open_store(&b);
-    import_file(b.ctx, path, WG_LEVEL_GRID, 0, 4);
+    tu_import_file(b.ctx, path, WG_LEVEL_GRID, 0, 4);
     tu_remove_temp(path);
 
     wg_unit_set *sa, *sb;
@@ -275,7 +235,7 @@ static void test_generations_and_empty_level(void **state)
     fixture f;
     build(&f);
     /* generation 2 drops the last grid (a gap: forced) */
-    import_level(f.ctx, WG_LEVEL_GRID, GRIDS + 1, 3, 1);
+    tu_import_rects(f.ctx, WG_LEVEL_GRID, GRIDS + 1, 3, 1);
     int64_t gen;
     assert_int_equal(WG_OK, wg_gen_publish(f.ctx, 1.0, 1, &gen, NULL));
     assert_int_equal(2, gen);
@@ -295,7 +255,7 @@ static void test_generations_and_empty_level(void **state)
 
     /* a generation with districts only: its communities are an empty collection */
     open_store(&f);
-    import_level(f.ctx, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
+    tu_import_rects(f.ctx, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
     assert_int_equal(WG_OK, wg_gen_publish(f.ctx, 1.0, 0, &gen, NULL));
     count = 7;
     j = export_json(f.ctx, 0, WG_LEVEL_COMMUNITY, &count);

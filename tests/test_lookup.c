@@ -29,10 +29,7 @@
  *   22.62 +-----------+-----------+
  *      114.46      114.47      114.48
  */
-typedef struct unit_def {
-    const char *code;
-    double x0, y0, x1, y1;
-} unit_def;
+typedef tu_rect unit_def;
 
 #define D "440307001"
 #define C1 "440307001001"
@@ -42,46 +39,19 @@ typedef struct unit_def {
 #define G3 "440307001002001"
 #define G4 "440307001002002"
 
-static const unit_def DISTRICTS[] = {{D, 114.46, 22.62, 114.48, 22.64}};
-static const unit_def COMMUNITIES[] = {{C1, 114.46, 22.62, 114.47, 22.64},
-                                       {C2, 114.47, 22.62, 114.48, 22.64}};
-static const unit_def GRIDS[] = {{G1, 114.46, 22.62, 114.47, 22.63},
-                                 {G2, 114.46, 22.63, 114.47, 22.64},
-                                 {G3, 114.47, 22.62, 114.48, 22.63},
-                                 {G4, 114.47, 22.63, 114.48, 22.64}};
+static const unit_def DISTRICTS[] = {{D, 114.46, 22.62, 114.48, 22.64, NULL}};
+static const unit_def COMMUNITIES[] = {{C1, 114.46, 22.62, 114.47, 22.64, NULL},
+                                       {C2, 114.47, 22.62, 114.48, 22.64, NULL}};
+static const unit_def GRIDS[] = {{G1, 114.46, 22.62, 114.47, 22.63, NULL},
+                                 {G2, 114.46, 22.63, 114.47, 22.64, NULL},
+                                 {G3, 114.47, 22.62, 114.48, 22.63, NULL},
+                                 {G4, 114.47, 22.63, 114.48, 22.64, NULL}};
 
 typedef struct fixture {
     wg_ctx *ctx;
     char *path;
     struct geod_geodesic wgs84;
 } fixture;
-
-/* Imports rectangles as one level of the draft through a temp GeoJSON file. */
-static void import_level(fixture *f, int level, const unit_def *u, size_t n, int replace)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    fputs("{\"type\":\"FeatureCollection\",\"features\":[", m);
-    for (size_t i = 0; i < n; i++)
-        fprintf(m,
-                "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\"},\"geometry\":"
-                "{\"type\":\"Polygon\",\"coordinates\":[[[%.15g,%.15g],[%.15g,%.15g],"
-                "[%.15g,%.15g],[%.15g,%.15g],[%.15g,%.15g]]]}}\n",
-                i ? "," : "", u[i].code, u[i].x0, u[i].y0, u[i].x1, u[i].y0, u[i].x1, u[i].y1,
-                u[i].x0, u[i].y1, u[i].x0, u[i].y0);
-    fputs("]}", m);
-    fclose(m);
-    char *path = tu_write_temp(buf);
-    free(buf);
-    wg_unit_import_opts o = {.level = level, .replace = replace};
-    wg_import_stats st;
-    int rc = wg_import_units(f->ctx, path, &o, &st);
-    if (rc != WG_OK) print_error("import: %s\n", wg_errmsg(f->ctx));
-    assert_int_equal(WG_OK, rc);
-    assert_int_equal(n, st.imported);
-    tu_remove_temp(path);
-}
 
 /* The layout above, published as generation 1 (it must validate clean). */
 static void build(fixture *f)
@@ -91,9 +61,9 @@ static void build(fixture *f)
     f->ctx = wg_ctx_new();
     f->path = tu_temp_path(".sqlite");
     assert_int_equal(WG_OK, wg_store_open(f->ctx, f->path, WG_STORE_CREATE));
-    import_level(f, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
-    import_level(f, WG_LEVEL_COMMUNITY, COMMUNITIES, 2, 0);
-    import_level(f, WG_LEVEL_GRID, GRIDS, 4, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_DISTRICT, DISTRICTS, 1, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_COMMUNITY, COMMUNITIES, 2, 0);
+    tu_import_rects(f->ctx, WG_LEVEL_GRID, GRIDS, 4, 0);
     int64_t gen = 0;
     wg_report *rep = NULL;
     assert_int_equal(WG_OK, wg_gen_publish(f->ctx, 1.0, 0, &gen, &rep));
@@ -315,7 +285,7 @@ static void test_community_gap(void **state)
     fixture f;
     build(&f);
     /* the grid level again without G4: part of community ...002 has no grid */
-    import_level(&f, WG_LEVEL_GRID, GRIDS, 3, 1);
+    tu_import_rects(f.ctx, WG_LEVEL_GRID, GRIDS, 3, 1);
     int64_t gen = 0, active = 0;
     wg_report *rep = NULL;
     assert_int_equal(WG_EFAULTS, wg_gen_publish(f.ctx, 1.0, 0, &gen, &rep));
@@ -355,7 +325,7 @@ static void test_publish_refuses_overlap(void **state)
     unit_def moved[4];
     memcpy(moved, GRIDS, sizeof moved);
     moved[0].y1 = 22.6305; /* G1 reaches 0.0005° into G2 */
-    import_level(&f, WG_LEVEL_GRID, moved, 4, 1);
+    tu_import_rects(f.ctx, WG_LEVEL_GRID, moved, 4, 1);
     int64_t gen = 0, active = 0, draft = 0;
     wg_report *rep = NULL;
     assert_int_equal(WG_EFAULTS, wg_gen_publish(f.ctx, 1.0, 0, &gen, &rep));

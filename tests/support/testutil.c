@@ -1,4 +1,5 @@
 #include "testutil.h"
+#include "wangge/import.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,4 +89,44 @@ void tu_assert_near_at(double a, double b, double tol, const char *what, const c
     if (fabs(a - b) <= tol) return;
     print_error("%s:%d: %s = %.12g, expected %.12g +- %g\n", file, line, what, a, b, tol);
     fail();
+}
+
+char *tu_rects_geojson(const tu_rect *u, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_non_null(m);
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[", m);
+    for (size_t i = 0; i < n; i++) {
+        int extra = u[i].props && u[i].props[0];
+        fprintf(m,
+                "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\"%s%s},\"geometry\":"
+                "{\"type\":\"Polygon\",\"coordinates\":[[[%.15g,%.15g],[%.15g,%.15g],"
+                "[%.15g,%.15g],[%.15g,%.15g],[%.15g,%.15g]]]}}\n",
+                i ? "," : "", u[i].code, extra ? "," : "", extra ? u[i].props : "", u[i].x0,
+                u[i].y0, u[i].x1, u[i].y0, u[i].x1, u[i].y1, u[i].x0, u[i].y1, u[i].x0, u[i].y0);
+    }
+    fputs("]}", m);
+    fclose(m);
+    char *path = tu_write_temp(buf);
+    free(buf);
+    return path;
+}
+
+void tu_import_file(wg_ctx *ctx, const char *path, int level, int replace, size_t n)
+{
+    wg_unit_import_opts o = {.level = level, .replace = replace};
+    wg_import_stats st;
+    int rc = wg_import_units(ctx, path, &o, &st);
+    if (rc != WG_OK) print_error("import: %s\n", wg_errmsg(ctx));
+    assert_int_equal(WG_OK, rc);
+    assert_int_equal(n, st.imported);
+}
+
+void tu_import_rects(wg_ctx *ctx, int level, const tu_rect *r, size_t n, int replace)
+{
+    char *path = tu_rects_geojson(r, n);
+    tu_import_file(ctx, path, level, replace, n);
+    tu_remove_temp(path);
 }

@@ -16,6 +16,21 @@ char *tu_write_temp_bytes(const void *data, size_t n);
 /* Unlinks a file from tu_write_temp*, then frees the path. NULL is a no-op. */
 void tu_remove_temp(char *path);
 
+/* A rectangle unit for fixtures: code, lon/lat extent, and optional extra members of its
+ * "properties" (JSON text, e.g. "\"name\":\"g1\""; NULL or "" for none). */
+typedef struct tu_rect {
+    const char *code;
+    double x0, y0, x1, y1;
+    const char *props;
+} tu_rect;
+/* Writes the rectangles as a GeoJSON FeatureCollection to a temp file; returns its path
+ * (remove with tu_remove_temp). */
+char *tu_rects_geojson(const tu_rect *r, size_t n);
+/* Imports a GeoJSON file as one level of the draft and asserts all n features were imported. */
+void tu_import_file(wg_ctx *ctx, const char *path, int level, int replace, size_t n);
+/* tu_rects_geojson + tu_import_file. */
+void tu_import_rects(wg_ctx *ctx, int level, const tu_rect *r, size_t n, int replace);
+
 #define TU_PI 3.14159265358979323846
 /* Area in m² of the cell lon [x0, x1] × lat [y0, y1] bounded by meridians and parallels on the
  * WGS84 ellipsoid, from the authalic-latitude formula A = Δλ b²/2 [q(φ1) - q(φ0)] with
