@@ -63,9 +63,8 @@ static void test_create_and_reopen(void **state)
 {
     char *path;
     wg_ctx *ctx = new_store(&path);
-    char *v = query_text(ctx->db, "SELECT value FROM wg_meta WHERE key = 'schema_version'");
-    assert_string_equal("1", v);
-    free(v);
+    assert_int_equal(WG_SCHEMA_VERSION,
+                     query_int(ctx->db, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
     char *mode = query_text(ctx->db, "PRAGMA journal_mode");
     assert_string_equal("wal", mode);
     free(mode);
@@ -111,12 +110,18 @@ static void test_foreign_sqlite_file_refused(void **state)
     tu_remove_store(path);
 }
 
+/* Marks a store as written by a build newer than this one. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define NEWER_VERSION_SQL                                                                          \
+    "UPDATE wg_meta SET value = " STR(WG_SCHEMA_VERSION) " + 1 WHERE key = 'schema_version'"
+
 static void test_future_schema_refused(void **state)
 {
     char *path;
     wg_ctx *ctx = new_store(&path);
     wg_ctx_free(ctx);
-    raw_exec(path, "UPDATE wg_meta SET value = '2' WHERE key = 'schema_version'");
+    raw_exec(path, NEWER_VERSION_SQL);
     ctx = wg_ctx_new();
     assert_int_equal(WG_ESTORE, wg_store_open(ctx, path, WG_STORE_CREATE));
     assert_non_null(strstr(wg_errmsg(ctx), "newer"));
@@ -136,7 +141,7 @@ static void test_refused_open_leaves_no_store(void **state)
     wg_ctx_free(ctx);
     ctx = new_store(&newer);
     wg_ctx_free(ctx);
-    raw_exec(newer, "UPDATE wg_meta SET value = '2' WHERE key = 'schema_version'");
+    raw_exec(newer, NEWER_VERSION_SQL);
 
     ctx = wg_ctx_new();
     assert_int_equal(WG_ESTORE, wg_store_open(ctx, newer, 0));

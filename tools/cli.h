@@ -37,11 +37,13 @@ void cli_print_usage(const command *cmd, FILE *out);
 
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);
+int cmd_layers(cli *c, int argc, char **argv);
 int cmd_validate(cli *c, int argc, char **argv);
 int cmd_publish(cli *c, int argc, char **argv);
 int cmd_generations(cli *c, int argc, char **argv);
 int cmd_lookup(cli *c, int argc, char **argv);
 int cmd_assign(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
+int cmd_gen(cli *c, int argc, char **argv);
 
 #endif

@@ -1,8 +1,9 @@
-/* wangge init | import */
+/* wangge init | import | layers */
 #include "cli.h"
 #include "wangge/import.h"
 #include "wangge/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int cmd_init(cli *c, int argc, char **argv)
@@ -34,13 +35,15 @@ static void print_issue(void *ud, const wg_import_issue *is)
 enum {
     OPT_LEVEL = 256, OPT_ADDRESSES, OPT_EVENTS, OPT_CODE, OPT_NAME, OPT_PARENT, OPT_REPAIR,
     OPT_REPLACE, OPT_SKIP, OPT_LON, OPT_LAT, OPT_HH, OPT_LABEL, OPT_CODECOL, OPT_CAT, OPT_TIME,
-    OPT_STATUS, OPT_DESC
+    OPT_STATUS, OPT_DESC, OPT_WORKERS, OPT_LAYER
 };
 
 static const struct option IMPORT_OPTS[] = {
     {"level", required_argument, NULL, OPT_LEVEL},
     {"addresses", no_argument, NULL, OPT_ADDRESSES},
     {"events", no_argument, NULL, OPT_EVENTS},
+    {"workers", no_argument, NULL, OPT_WORKERS},
+    {"layer", required_argument, NULL, OPT_LAYER},
     {"code-prop", required_argument, NULL, OPT_CODE},
     {"name-prop", required_argument, NULL, OPT_NAME},
     {"parent-prop", required_argument, NULL, OPT_PARENT},
@@ -58,9 +61,16 @@ static const struct option IMPORT_OPTS[] = {
     {"description-col", required_argument, NULL, OPT_DESC},
     {NULL, 0, NULL, 0}};
 
-static void print_stats(const char *what, const wg_import_stats *s)
+/* What is imported: the kinds of input of `wangge import`. */
+enum { K_NONE, K_UNITS, K_ADDRESSES, K_EVENTS, K_WORKERS, K_LAYER };
+
+static void print_stats(int kind, const char *layer, const wg_import_stats *s)
 {
-    printf("imported %zu of %zu %s", s->imported, s->read, what);
+    static const char *const what[] = {"", "features", "addresses", "events", "workers",
+                                       "features"};
+    printf("imported %zu of %zu %s", s->imported, s->read, what[kind]);
+    if (kind == K_WORKERS) printf(" (%zu new, %zu updated)", s->imported - s->updated, s->updated);
+    if (kind == K_LAYER) printf(" into layer %s", layer);
     if (s->rejected) printf(", %zu rejected", s->rejected);
     if (s->repaired) printf(", %zu repaired (area changed by %.1f m2 in all)", s->repaired,
                             s->repaired_area_change_m2);
@@ -74,17 +84,23 @@ int cmd_import(cli *c, int argc, char **argv)
 {
     wg_unit_import_opts uo = {0};
     wg_point_import_opts po = {0};
-    int kind = 0; /* 1 units, 2 addresses, 3 events */
+    int kind = K_NONE;
+    const char *layer = NULL;
     int opt;
     while ((opt = getopt_long(argc, argv, "", IMPORT_OPTS, NULL)) != -1) {
         switch (opt) {
         case OPT_LEVEL:
             uo.level = wg_level_parse(optarg);
             if (!uo.level) return cli_usage(c, "unknown level '%s'", optarg);
-            kind = 1;
+            kind = K_UNITS;
             break;
-        case OPT_ADDRESSES: kind = 2; break;
-        case OPT_EVENTS: kind = 3; break;
+        case OPT_ADDRESSES: kind = K_ADDRESSES; break;
+        case OPT_EVENTS: kind = K_EVENTS; break;
+        case OPT_WORKERS: kind = K_WORKERS; break;
+        case OPT_LAYER:
+            layer = optarg;
+            kind = K_LAYER;
+            break;
         case OPT_CODE: uo.code_prop = optarg; break;
         case OPT_NAME: uo.name_prop = optarg; break;
         case OPT_PARENT: uo.parent_prop = optarg; break;
@@ -103,7 +119,9 @@ int cmd_import(cli *c, int argc, char **argv)
         default: return cli_usage(c, "bad option");
         }
     }
-    if (!kind) return cli_usage(c, "say what to import: --level L, --addresses or --events");
+    if (!kind)
+        return cli_usage(c, "say what to import: --level L, --addresses, --events, --workers or"
+                            " --layer NAME");
     if (optind + 1 != argc) return cli_usage(c, "expected exactly one input file");
     const char *file = argv[optind];
     import_out out = {file, 0};
@@ -113,13 +131,40 @@ int cmd_import(cli *c, int argc, char **argv)
     wg_ctx *ctx = cli_open(c, WG_STORE_CREATE);
     if (!ctx) return EXIT_STORE;
     wg_import_stats st;
-    int rc = kind == 1   ? wg_import_units(ctx, file, &uo, &st)
-             : kind == 2 ? wg_import_addresses(ctx, file, &po, &st)
-                         : wg_import_events(ctx, file, &po, &st);
+    int rc;
+    switch (kind) {
+    case K_UNITS: rc = wg_import_units(ctx, file, &uo, &st); break;
+    case K_ADDRESSES: rc = wg_import_addresses(ctx, file, &po, &st); break;
+    case K_EVENTS: rc = wg_import_events(ctx, file, &po, &st); break;
+    case K_WORKERS: rc = wg_import_workers(ctx, file, &po, &st); break;
+    default: rc = wg_import_layer(ctx, file, layer, &uo, &st); break;
+    }
     cli_progress_end();
     int code = EXIT_OK;
-    if (rc == WG_OK) print_stats(kind == 1 ? "features" : kind == 2 ? "addresses" : "events", &st);
+    if (rc == WG_OK) print_stats(kind, layer, &st);
     else code = cli_fail(c, ctx, rc);
+    wg_ctx_free(ctx);
+    return code;
+}
+
+int cmd_layers(cli *c, int argc, char **argv)
+{
+    if (argc > 1) return cli_usage(c, "unexpected argument %s", argv[1]);
+    wg_ctx *ctx = cli_open(c, 0);
+    if (!ctx) return EXIT_STORE;
+    wg_layer_info *v = NULL;
+    size_t n = 0;
+    int rc = wg_layers_list(ctx, &v, &n);
+    int code = EXIT_OK;
+    if (rc != WG_OK) code = cli_fail(c, ctx, rc);
+    else if (n == 0) printf("no layers\n");
+    else {
+        printf("%-32s %9s %9s %9s %9s\n", "layer", "features", "points", "lines", "polygons");
+        for (size_t i = 0; i < n; i++)
+            printf("%-32s %9zu %9zu %9zu %9zu\n", v[i].name, v[i].features, v[i].points,
+                   v[i].lines, v[i].polygons);
+    }
+    free(v);
     wg_ctx_free(ctx);
     return code;
 }

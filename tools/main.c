@@ -9,7 +9,7 @@
 
 static const command COMMANDS[] = {
     {"init", "create an empty store", "wangge [--store FILE] init", cmd_init},
-    {"import", "import units, addresses or events",
+    {"import", "import units, addresses, events, workers or reference layers",
      "wangge [--store FILE] import --level district|community|grid FILE.geojson\n"
      "        [--code-prop P] [--name-prop P] [--parent-prop P] [--repair] [--replace]\n"
      "        [--skip-rejected]\n"
@@ -17,12 +17,23 @@ static const command COMMANDS[] = {
      "        [--households-col C] [--label-col C] [--code-col C] [--replace] [--skip-rejected]\n"
      "  or   wangge import --events FILE.csv|FILE.geojson [--category-col C] [--time-col C]\n"
      "        [--status-col C] [--description-col C] [--replace] [--skip-rejected]\n"
+     "  or   wangge import --workers FILE.csv|FILE.geojson [--lon-col C] [--lat-col C]\n"
+     "        [--replace] [--skip-rejected]\n"
+     "  or   wangge import --layer NAME FILE.geojson [--code-prop P] [--name-prop P] [--repair]\n"
+     "        [--replace] [--skip-rejected]\n"
      "Units go into the draft generation (created from the active one if needed). All or\n"
      "nothing: every rejected feature is listed and nothing is stored unless --skip-rejected.\n"
      "--repair makes invalid polygons valid (GEOS MakeValid) and closes unclosed rings,\n"
      "reporting each change. A missing parent code is derived from a 12-digit community\n"
-     "or 14/15-digit grid code.",
+     "or 14/15-digit grid code.\n"
+     "Workers (columns id,name,phone,role,home_grid,lon,lat,on_duty; role grid_worker or\n"
+     "officer) are updated when their id is stored already; an empty position or on_duty keeps\n"
+     "the stored one; --replace deletes all workers first.\n"
+     "A layer (NAME: 1-32 of a-z 0-9 _; e.g. roads, rivers, thematic_rental) holds points,\n"
+     "lines and polygons with code, name and class (or theme); --replace replaces that layer.",
      cmd_import},
+    {"layers", "list the reference layers with their feature counts", "wangge layers",
+     cmd_layers},
     {"validate", "check a generation's invariants",
      "wangge validate [--generation N] [--tolerance M2] [--json] [-o FILE]\n"
      "Checks the draft (or --generation N): valid geometry, coordinates in range, one parent,\n"
@@ -49,6 +60,15 @@ static const command COMMANDS[] = {
      "wangge export --level district|community|grid [--generation N] [-o FILE]\n"
      "  or   wangge export --report [--generation N] [--tolerance M2] [-o FILE]",
      cmd_export},
+    {"gen", "generate a synthetic city (Kuichong-like street offices) as GeoJSON and CSV",
+     "wangge gen [--seed N] [--scale N] [--county CCCCCC] [--street N] [--households N]\n"
+     "           [--grids N] [--communities N] [--events N] [--quiet] DIR\n"
+     "Writes districts, communities, grids, roads, rivers, thematic layers (GeoJSON) and\n"
+     "addresses, events, workers, categories (CSV) into DIR; the same options give the same\n"
+     "bytes. Defaults: seed 1, one office 440307006 with 9 communities, 97 grids, about\n"
+     "30000 households and 2000 events; --scale N puts N offices side by side (streets\n"
+     "006, 007, ...), generated one at a time so memory stays flat.",
+     cmd_gen},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

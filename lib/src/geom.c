@@ -59,29 +59,41 @@ static int read_position(json_object *pos, double *x, double *y, int *fault, cha
     return WG_OK;
 }
 
-static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int *close_rings, size_t *budget,
-                                int *fault, char *detail, size_t dlen)
+/* Reads an array of positions into a new buffer of lon, lat pairs with room for `extra` more
+ * positions; *n gets the count. Positions beyond *budget are refused (the caller charges what
+ * it keeps). NULL with *fault set on bad input; NULL with no fault when out of memory. */
+static double *read_positions(json_object *arr, const char *what, size_t extra, size_t budget,
+                              size_t *n, int *fault, char *detail, size_t dlen)
 {
-    if (!json_object_is_type(ring, json_type_array)) {
+    if (!json_object_is_type(arr, json_type_array)) {
         *fault = WG_GF_MALFORMED;
-        snprintf(detail, dlen, "ring is not an array of positions");
+        snprintf(detail, dlen, "%s is not an array of positions", what);
         return NULL;
     }
-    size_t n = json_object_array_length(ring);
-    if (n > *budget) {
+    *n = json_object_array_length(arr);
+    if (*n > budget) {
         *fault = WG_GF_TOO_MANY_VERTICES;
         snprintf(detail, dlen, "more than %d vertices", WG_MAX_UNIT_VERTICES);
         return NULL;
     }
-    double *xy = malloc((n + 1) * 2 * sizeof *xy);
+    double *xy = malloc((*n + extra) * 2 * sizeof *xy);
     if (!xy) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (read_position(json_object_array_get_idx(ring, i), &xy[2 * i], &xy[2 * i + 1], fault,
+    for (size_t i = 0; i < *n; i++) {
+        if (read_position(json_object_array_get_idx(arr, i), &xy[2 * i], &xy[2 * i + 1], fault,
                           detail, dlen) != WG_OK) {
             free(xy);
             return NULL;
         }
     }
+    return xy;
+}
+
+static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int *close_rings, size_t *budget,
+                                int *fault, char *detail, size_t dlen)
+{
+    size_t n = 0;
+    double *xy = read_positions(ring, "ring", 1, *budget, &n, fault, detail, dlen);
+    if (!xy) return NULL;
     int closed = n > 0 && xy[0] == xy[2 * (n - 1)] && xy[1] == xy[2 * (n - 1) + 1];
     if (n > 0 && !closed && close_rings) {
         ++*close_rings;
@@ -112,6 +124,39 @@ static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int *close_rings
     GEOSCoordSequence *cs = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, xy, (unsigned)n, 0, 0);
     free(xy);
     return cs ? GEOSGeom_createLinearRing_r(ctx->geos, cs) : NULL;
+}
+
+static GEOSGeometry *build_line(wg_ctx *ctx, json_object *line, size_t *budget, int *fault,
+                                char *detail, size_t dlen)
+{
+    size_t n = 0;
+    double *xy = read_positions(line, "line", 0, *budget, &n, fault, detail, dlen);
+    if (!xy) return NULL;
+    if (n < 2) {
+        *fault = WG_GF_TOO_FEW_POINTS;
+        snprintf(detail, dlen, "line has %zu position%s, a line needs at least 2", n,
+                 n == 1 ? "" : "s");
+        free(xy);
+        return NULL;
+    }
+    *budget -= n;
+    GEOSCoordSequence *cs = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, xy, (unsigned)n, 0, 0);
+    free(xy);
+    return cs ? GEOSGeom_createLineString_r(ctx->geos, cs) : NULL;
+}
+
+static GEOSGeometry *build_point(wg_ctx *ctx, json_object *pos, size_t *budget, int *fault,
+                                 char *detail, size_t dlen)
+{
+    double x, y;
+    if (*budget == 0) {
+        *fault = WG_GF_TOO_MANY_VERTICES;
+        snprintf(detail, dlen, "more than %d vertices", WG_MAX_UNIT_VERTICES);
+        return NULL;
+    }
+    if (read_position(pos, &x, &y, fault, detail, dlen) != WG_OK) return NULL;
+    --*budget;
+    return GEOSGeom_createPointFromXY_r(ctx->geos, x, y);
 }
 
 static void destroy_all(wg_ctx *ctx, GEOSGeometry **g, size_t n)
@@ -145,8 +190,47 @@ static GEOSGeometry *build_polygon(wg_ctx *ctx, json_object *rings, int *close_r
     return poly;
 }
 
-int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, int *fault,
-                         char *detail, size_t detail_len, GEOSGeometry **out)
+/* The GeoJSON geometry types wg_geom_from_geojson_any knows. */
+static const struct geojson_type {
+    const char *name;
+    unsigned kind; /* WG_GK_* */
+    int multi_type; /* GEOS type of the Multi form; -1 for a single geometry */
+} GEOJSON_TYPES[] = {
+    {"Point", WG_GK_POINT, -1},
+    {"MultiPoint", WG_GK_POINT, GEOS_MULTIPOINT},
+    {"LineString", WG_GK_LINE, -1},
+    {"MultiLineString", WG_GK_LINE, GEOS_MULTILINESTRING},
+    {"Polygon", WG_GK_POLYGON, -1},
+    {"MultiPolygon", WG_GK_POLYGON, GEOS_MULTIPOLYGON},
+};
+
+static GEOSGeometry *build_part(wg_ctx *ctx, unsigned kind, json_object *coords, int *close_rings,
+                                size_t *budget, int *fault, char *detail, size_t dlen)
+{
+    if (kind == WG_GK_POINT) return build_point(ctx, coords, budget, fault, detail, dlen);
+    if (kind == WG_GK_LINE) return build_line(ctx, coords, budget, fault, detail, dlen);
+    return build_polygon(ctx, coords, close_rings, budget, fault, detail, dlen);
+}
+
+/* "Polygon or MultiPolygon", "Point, MultiPoint, LineString or ...": the accepted types. */
+static void expected_types(unsigned kinds, char *buf, size_t len)
+{
+    size_t n = 0, total = 0, used = 0;
+    for (size_t i = 0; i < sizeof GEOJSON_TYPES / sizeof GEOJSON_TYPES[0]; i++)
+        total += (GEOJSON_TYPES[i].kind & kinds) != 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof GEOJSON_TYPES / sizeof GEOJSON_TYPES[0]; i++) {
+        if (!(GEOJSON_TYPES[i].kind & kinds)) continue;
+        n++;
+        const char *sep = n == 1 ? "" : n == total ? " or " : ", ";
+        int w = snprintf(buf + used, len - used, "%s%s", sep, GEOJSON_TYPES[i].name);
+        if (w < 0 || (size_t)w >= len - used) return;
+        used += (size_t)w;
+    }
+}
+
+int wg_geom_from_geojson_any(wg_ctx *ctx, json_object *geometry, unsigned kinds, int *close_rings,
+                             int *fault, char *detail, size_t detail_len, GEOSGeometry **out)
 {
     *out = NULL;
     *fault = WG_GF_NONE;
@@ -159,10 +243,15 @@ int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, i
         return WG_EDATA;
     }
     const char *type = json_object_is_type(jtype, json_type_string) ? json_object_get_string(jtype) : "";
-    int multi = strcmp(type, "MultiPolygon") == 0;
-    if (!multi && strcmp(type, "Polygon") != 0) {
+    const struct geojson_type *t = NULL;
+    for (size_t i = 0; i < sizeof GEOJSON_TYPES / sizeof GEOJSON_TYPES[0]; i++)
+        if (strcmp(type, GEOJSON_TYPES[i].name) == 0 && (GEOJSON_TYPES[i].kind & kinds))
+            t = &GEOJSON_TYPES[i];
+    if (!t) {
+        char expected[128];
+        expected_types(kinds, expected, sizeof expected);
         *fault = WG_GF_WRONG_TYPE;
-        snprintf(detail, detail_len, "geometry type %.40s, expected Polygon or MultiPolygon", type);
+        snprintf(detail, detail_len, "geometry type %.40s, expected %s", type, expected);
         return WG_EDATA;
     }
     if (!json_object_object_get_ex(geometry, "coordinates", &coords) ||
@@ -171,31 +260,51 @@ int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, i
         snprintf(detail, detail_len, "geometry has no coordinates array");
         return WG_EDATA;
     }
+    size_t budget = WG_MAX_UNIT_VERTICES;
+    int multi = t->multi_type >= 0;
     size_t np = multi ? json_object_array_length(coords) : 1;
-    if (np == 0) {
+    if (np == 0 || (t->kind == WG_GK_POINT && !multi && json_object_array_length(coords) == 0)) {
         *fault = WG_GF_EMPTY;
         snprintf(detail, detail_len, "empty %s", type);
         return WG_EDATA;
     }
-    GEOSGeometry **polys = calloc(np, sizeof *polys);
-    if (!polys) return wg_fail(ctx, WG_ENOMEM, "out of memory");
-    size_t budget = WG_MAX_UNIT_VERTICES;
+    if (!multi) {
+        *out = build_part(ctx, t->kind, coords, close_rings, &budget, fault, detail, detail_len);
+        if (*out) return WG_OK;
+        if (*fault) return WG_EDATA;
+        return wg_fail_geos(ctx, "cannot build geometry");
+    }
+    GEOSGeometry **parts = calloc(np, sizeof *parts);
+    if (!parts) return wg_fail(ctx, WG_ENOMEM, "out of memory");
     for (size_t i = 0; i < np; i++) {
-        json_object *rings = multi ? json_object_array_get_idx(coords, i) : coords;
-        polys[i] = build_polygon(ctx, rings, close_rings, &budget, fault, detail, detail_len);
-        if (!polys[i]) {
-            destroy_all(ctx, polys, i);
+        parts[i] = build_part(ctx, t->kind, json_object_array_get_idx(coords, i), close_rings,
+                              &budget, fault, detail, detail_len);
+        if (!parts[i]) {
+            destroy_all(ctx, parts, i);
             if (*fault) return WG_EDATA;
-            return wg_fail_geos(ctx, "cannot build polygon");
+            return wg_fail_geos(ctx, "cannot build geometry");
         }
     }
-    *out = GEOSGeom_createCollection_r(ctx->geos, GEOS_MULTIPOLYGON, polys, (unsigned)np);
+    *out = GEOSGeom_createCollection_r(ctx->geos, t->multi_type, parts, (unsigned)np);
     if (!*out) {
-        destroy_all(ctx, polys, np);
-        return wg_fail_geos(ctx, "cannot build multipolygon");
+        destroy_all(ctx, parts, np);
+        return wg_fail_geos(ctx, "cannot build collection");
     }
-    free(polys);
+    free(parts);
     return WG_OK;
+}
+
+int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, int *fault,
+                         char *detail, size_t detail_len, GEOSGeometry **out)
+{
+    int rc = wg_geom_from_geojson_any(ctx, geometry, WG_GK_POLYGON, close_rings, fault, detail,
+                                      detail_len, out);
+    if (rc != WG_OK || GEOSGeomTypeId_r(ctx->geos, *out) == GEOS_MULTIPOLYGON) return rc;
+    GEOSGeometry *poly = *out;
+    *out = GEOSGeom_createCollection_r(ctx->geos, GEOS_MULTIPOLYGON, &poly, 1);
+    if (*out) return WG_OK;
+    GEOSGeom_destroy_r(ctx->geos, poly);
+    return wg_fail_geos(ctx, "cannot build multipolygon");
 }
 
 int wg_point_from_geojson(json_object *geometry, double *lon, double *lat, char *detail,

@@ -9,11 +9,11 @@
 /* Why a GeoJSON geometry was refused (or what --repair changed). */
 enum wg_geom_fault {
     WG_GF_NONE = 0,
-    WG_GF_WRONG_TYPE,     /* not a Polygon/MultiPolygon (or not a Point) */
+    WG_GF_WRONG_TYPE,     /* not a type the caller accepts */
     WG_GF_MALFORMED,      /* coordinates not nested arrays of numbers */
     WG_GF_NAN,            /* NaN or infinite coordinate */
     WG_GF_OUT_OF_RANGE,   /* lon outside [-180, 180] or lat outside [-90, 90] */
-    WG_GF_TOO_FEW_POINTS, /* ring with fewer than 4 positions */
+    WG_GF_TOO_FEW_POINTS, /* ring with fewer than 4 positions, line with fewer than 2 */
     WG_GF_UNCLOSED_RING,  /* first and last positions differ */
     WG_GF_EMPTY,          /* no polygon at all */
     WG_GF_INVALID,        /* GEOS: self-intersection, ring self-intersection, ... */
@@ -33,6 +33,16 @@ const char *wg_geom_fault_name(int fault);
  * checked here: see wg_geom_check_valid. */
 int wg_geom_from_geojson(wg_ctx *ctx, json_object *geometry, int *close_rings, int *fault,
                          char *detail, size_t detail_len, GEOSGeometry **out);
+/* Geometry kinds for wg_geom_from_geojson_any, as a mask. */
+enum { WG_GK_POINT = 1, WG_GK_LINE = 2, WG_GK_POLYGON = 4, WG_GK_ANY = 7 };
+/* The general form: converts a GeoJSON Point, MultiPoint, LineString, MultiLineString, Polygon
+ * or MultiPolygon whose kind is in `kinds` to the GEOS geometry of the same type (a Polygon
+ * stays a Polygon). Same checks and conventions as wg_geom_from_geojson: coordinates finite
+ * and in range, WG_MAX_UNIT_VERTICES positions in all, rings closed (or closed through
+ * close_rings) with at least 4 positions; lines need at least 2 positions (too_few_points);
+ * an empty coordinates array is WG_GF_EMPTY. Validity is NOT checked. */
+int wg_geom_from_geojson_any(wg_ctx *ctx, json_object *geometry, unsigned kinds, int *close_rings,
+                             int *fault, char *detail, size_t detail_len, GEOSGeometry **out);
 int wg_point_from_geojson(json_object *geometry, double *lon, double *lat, char *detail,
                           size_t detail_len);
 /* Checks lon/lat are finite and in range; fills detail on failure and returns WG_EDATA. */

@@ -3,12 +3,14 @@
  * Everything read goes through one transaction: the whole file is read even after a
  * rejection so that every bad feature is reported at once, and the transaction is rolled
  * back unless skip_rejected was asked for. Files are streamed (geojson_stream, csv_stream):
- * memory does not grow with the number of features. */
+ * memory does not grow with the number of features. The helpers shared with import_extra.c
+ * (workers, reference layers) are declared in import_internal.h. */
 #include "wangge/import.h"
 #include "wangge/store.h"
 #include "csv_stream.h"
 #include "geojson_stream.h"
 #include "geom.h"
+#include "import_internal.h"
 #include "store_schema.h"
 
 #include <ctype.h>
@@ -21,16 +23,9 @@
 /* Codes are short identifiers (15 digits in the standard layout); 32 bounds garbage. */
 #define MAX_CODE_LEN 32
 
-typedef struct run {
-    wg_ctx *ctx;
-    wg_issue_fn on_issue;
-    wg_progress_fn on_progress;
-    void *ud;
-    wg_import_stats *stats;
-    uint64_t last_progress;
-} run;
+typedef wg_import_run run;
 
-static void issue(run *r, size_t where, int is_line, const char *code, int repaired,
+void wg_imp_issue(run *r, size_t where, int is_line, const char *code, int repaired,
                   const char *kind, const char *reason)
 {
     if (repaired) r->stats->repaired++;
@@ -40,7 +35,7 @@ static void issue(run *r, size_t where, int is_line, const char *code, int repai
     r->on_issue(r->ud, &is);
 }
 
-static void progress(run *r, uint64_t done, uint64_t total)
+void wg_imp_progress(run *r, uint64_t done, uint64_t total)
 {
     /* report about every 1 MiB so a progress bar moves without costing anything */
     if (!r->on_progress || (done - r->last_progress < (1u << 20) && done < total)) return;
@@ -48,7 +43,7 @@ static void progress(run *r, uint64_t done, uint64_t total)
     r->on_progress(r->ud, done, total);
 }
 
-static int is_digits(const char *s)
+int wg_imp_is_digits(const char *s)
 {
     if (!*s) return 0;
     for (; *s; s++)
@@ -58,16 +53,14 @@ static int is_digits(const char *s)
 
 size_t wg_code_parent_len(int level, const char *code)
 {
-    if (!code || !is_digits(code)) return 0;
+    if (!code || !wg_imp_is_digits(code)) return 0;
     size_t n = strlen(code);
     if (level == WG_LEVEL_COMMUNITY && n == 12) return 9;
     if (level == WG_LEVEL_GRID && (n == 15 || n == 14)) return 12;
     return 0;
 }
 
-/* A property as text: strings as they are, numbers in their JSON spelling; NULL if absent,
- * null, or not a scalar. */
-static const char *prop_text(json_object *props, const char *name)
+const char *wg_imp_prop_text(json_object *props, const char *name)
 {
     json_object *v = NULL;
     if (!props || !json_object_object_get_ex(props, name, &v) || !v) return NULL;
@@ -81,7 +74,7 @@ static const char *prop_text(json_object *props, const char *name)
 
 static void track_digits(run *r, const char *code)
 {
-    int len = is_digits(code) ? (int)strlen(code) : 0;
+    int len = wg_imp_is_digits(code) ? (int)strlen(code) : 0;
     if (r->stats->imported == 0) r->stats->code_digits = len;
     else if (r->stats->code_digits != len) r->stats->code_digits = 0;
 }
@@ -144,17 +137,15 @@ static int code_is_new(wg_ctx *ctx, unit_stmts *s, int64_t draft, const char *co
     return st == SQLITE_DONE ? 1 : wg_fail_sql(ctx, "import");
 }
 
-/* Checks validity; repairs if asked. Returns 1 kept (maybe replaced in *g), 0 rejected. */
-static int ensure_valid(run *r, const wg_unit_import_opts *o, size_t index, const char *code,
-                        GEOSGeometry **g)
+int wg_imp_ensure_valid(run *r, int repair, size_t index, const char *code, GEOSGeometry **g)
 {
     wg_ctx *ctx = r->ctx;
     char detail[256], msg[512];
     int v = wg_geom_check_valid(ctx, *g, detail, sizeof detail);
     if (v == 1) return 1;
     if (v < 0) snprintf(detail, sizeof detail, "GEOS error: %.200s", ctx->geos_msg);
-    if (!o->repair) {
-        issue(r, index, 0, code, 0, "invalid", detail);
+    if (!repair) {
+        wg_imp_issue(r, index, 0, code, 0, "invalid", detail);
         return 0;
     }
     double before = wg_geom_area_m2(ctx, *g);
@@ -164,7 +155,7 @@ static int ensure_valid(run *r, const wg_unit_import_opts *o, size_t index, cons
         snprintf(msg, sizeof msg, "%s; repair left no polygon (collapsed to a line or point)",
                  detail);
         if (fixed) GEOSGeom_destroy_r(ctx->geos, fixed);
-        issue(r, index, 0, code, 0, "invalid", msg);
+        wg_imp_issue(r, index, 0, code, 0, "invalid", msg);
         return 0;
     }
     double after = wg_geom_area_m2(ctx, fixed);
@@ -173,20 +164,19 @@ static int ensure_valid(run *r, const wg_unit_import_opts *o, size_t index, cons
     r->stats->repaired_area_change_m2 += fabs(after - before);
     GEOSGeom_destroy_r(ctx->geos, *g);
     *g = fixed;
-    issue(r, index, 0, code, 1, "invalid", msg);
+    wg_imp_issue(r, index, 0, code, 1, "invalid", msg);
     return 1;
 }
 
-/* Properties other than code, name and parent, kept as JSON text. Caller frees. */
-static char *other_props(json_object *props, const wg_unit_import_opts *o)
+char *wg_imp_props_except(json_object *props, const char *const *skip, size_t nskip)
 {
     if (!props || !json_object_is_type(props, json_type_object)) return NULL;
     json_object *copy = json_object_new_object();
     json_object_object_foreach(props, key, val)
     {
-        if (!strcmp(key, o->code_prop) || !strcmp(key, o->name_prop) || !strcmp(key, o->parent_prop))
-            continue;
-        json_object_object_add(copy, key, json_object_get(val));
+        int keep = 1;
+        for (size_t i = 0; i < nskip && keep; i++) keep = !skip[i] || strcmp(key, skip[i]) != 0;
+        if (keep) json_object_object_add(copy, key, json_object_get(val));
     }
     char *text = json_object_object_length(copy)
                      ? strdup(json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN))
@@ -203,7 +193,8 @@ static int insert_unit(run *r, const wg_unit_import_opts *o, unit_stmts *s, int6
     size_t len = 0;
     unsigned char *wkb = wg_geom_to_wkb(ctx, g, &len);
     if (!wkb) return wg_fail_geos(ctx, "cannot encode geometry");
-    char *extra = other_props(props, o);
+    const char *skip[] = {o->code_prop, o->name_prop, o->parent_prop};
+    char *extra = wg_imp_props_except(props, skip, 3);
     sqlite3_stmt *st = s->insert;
     sqlite3_reset(st);
     sqlite3_bind_int(st, 1, o->level);
@@ -230,17 +221,17 @@ static int unit_feature(run *r, const wg_unit_import_opts *o, unit_stmts *s, int
     json_object *props = NULL, *geometry = NULL;
     json_object_object_get_ex(feature, "properties", &props);
     json_object_object_get_ex(feature, "geometry", &geometry);
-    const char *code = prop_text(props, o->code_prop);
-    if (!code && strcmp(o->code_prop, "id") == 0) code = prop_text(feature, "id");
+    const char *code = wg_imp_prop_text(props, o->code_prop);
+    if (!code && strcmp(o->code_prop, "id") == 0) code = wg_imp_prop_text(feature, "id");
     if (!code || !*code) {
-        issue(r, index, 0, NULL, 0, "missing_code", "feature has no code");
+        wg_imp_issue(r, index, 0, NULL, 0, "missing_code", "feature has no code");
         return WG_OK;
     }
     if (strlen(code) > MAX_CODE_LEN) {
-        issue(r, index, 0, NULL, 0, "bad_code", "code longer than 32 characters");
+        wg_imp_issue(r, index, 0, NULL, 0, "bad_code", "code longer than 32 characters");
         return WG_OK;
     }
-    const char *parent = o->level > 1 ? prop_text(props, o->parent_prop) : NULL;
+    const char *parent = o->level > 1 ? wg_imp_prop_text(props, o->parent_prop) : NULL;
     char derived[MAX_CODE_LEN + 1];
     size_t plen = wg_code_parent_len(o->level, code);
     if (o->level > 1 && (!parent || !*parent) && plen) {
@@ -249,7 +240,7 @@ static int unit_feature(run *r, const wg_unit_import_opts *o, unit_stmts *s, int
         parent = derived;
     }
     if (o->level > 1 && (!parent || !*parent)) {
-        issue(r, index, 0, code, 0, "missing_parent", "feature has no parent code");
+        wg_imp_issue(r, index, 0, code, 0, "missing_parent", "feature has no parent code");
         return WG_OK;
     }
     int fault = 0;
@@ -259,29 +250,31 @@ static int unit_feature(run *r, const wg_unit_import_opts *o, unit_stmts *s, int
     int rc = wg_geom_from_geojson(ctx, geometry, o->repair ? &closed : NULL, &fault, detail,
                                   sizeof detail, &g);
     if (rc == WG_EDATA) {
-        issue(r, index, 0, code, 0, wg_geom_fault_name(fault), detail);
+        wg_imp_issue(r, index, 0, code, 0, wg_geom_fault_name(fault), detail);
         return WG_OK;
     }
     if (rc != WG_OK) return rc;
     char closing[256];
     snprintf(closing, sizeof closing, "%s", closed ? detail : "");
     int fresh = code_is_new(ctx, s, draft, code);
-    if (fresh == 0) issue(r, index, 0, code, 0, "duplicate_code", "code already used in this generation");
-    if (fresh == 1 && ensure_valid(r, o, index, code, &g)) {
-        const char *name = prop_text(props, o->name_prop);
+    if (fresh == 0)
+        wg_imp_issue(r, index, 0, code, 0, "duplicate_code",
+                     "code already used in this generation");
+    if (fresh == 1 && wg_imp_ensure_valid(r, o->repair, index, code, &g)) {
+        const char *name = wg_imp_prop_text(props, o->name_prop);
         rc = insert_unit(r, o, s, draft, code, parent, name, g, props);
         if (rc == WG_OK) {
             track_digits(r, code);
             r->stats->imported++;
             /* reported once kept: "repaired" means repaired and stored */
-            if (closed) issue(r, index, 0, code, 1, "unclosed_ring", closing);
+            if (closed) wg_imp_issue(r, index, 0, code, 1, "unclosed_ring", closing);
         }
     }
     GEOSGeom_destroy_r(ctx->geos, g);
     return fresh < 0 ? fresh : rc;
 }
 
-static int finish(run *r, int rc, int skip_rejected, const char *path, const char *what)
+int wg_imp_finish(run *r, int rc, int skip_rejected, const char *path, const char *what)
 {
     wg_ctx *ctx = r->ctx;
     if (rc == WG_OK && r->stats->rejected && !skip_rejected)
@@ -328,37 +321,26 @@ int wg_import_units(wg_ctx *ctx, const char *path, const wg_unit_import_opts *op
         stats->read++;
         rc = unit_feature(&r, &o, &s, draft, feature, index);
         json_object_put(feature);
-        progress(&r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
+        wg_imp_progress(&r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
     }
     finalize_unit_stmts(&s);
     wg_geojson_close(in);
-    return finish(&r, rc, o.skip_rejected, path, "features");
+    return wg_imp_finish(&r, rc, o.skip_rejected, path, "features");
 }
 
 /* ---------------------------------------------------------------- points */
 
-/* One input record, from a CSV row or a GeoJSON point feature. */
-typedef struct record {
-    const char *const *fields; /* CSV */
-    const int *cols;           /* CSV: column index per field name slot, -1 if absent */
-    json_object *props;        /* GeoJSON */
-    const char *const *names;  /* field names per slot */
-} record;
+typedef wg_imp_record record;
 
 enum { F_LON, F_LAT, F_HOUSEHOLDS, F_LABEL, F_CODE, F_CATEGORY, F_TIME, F_STATUS, F_DESC, F_COUNT };
 
-static const char *rec_get(const record *rec, int slot)
+const char *wg_imp_rec_get(const record *rec, int slot)
 {
     if (rec->fields) return rec->cols[slot] >= 0 ? rec->fields[rec->cols[slot]] : NULL;
-    return prop_text(rec->props, rec->names[slot]);
+    return wg_imp_prop_text(rec->props, rec->names[slot]);
 }
 
-static const char *nonempty(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
-static int parse_double(const char *s, double *v)
+int wg_imp_parse_double(const char *s, double *v)
 {
     if (!s || !*s) return 0;
     char *end;
@@ -379,7 +361,8 @@ static int point_record(point_job *j, const record *rec, double lon, double lat,
 {
     char detail[160];
     if (wg_check_lonlat(lon, lat, detail, sizeof detail) != WG_OK) {
-        issue(&j->r, where, is_line, NULL, 0, isfinite(lon) && isfinite(lat) ? "out_of_range" : "nan", detail);
+        wg_imp_issue(&j->r, where, is_line, NULL, 0,
+                     isfinite(lon) && isfinite(lat) ? "out_of_range" : "nan", detail);
         return WG_OK;
     }
     sqlite3_stmt *st = j->insert;
@@ -388,28 +371,33 @@ static int point_record(point_job *j, const record *rec, double lon, double lat,
     sqlite3_bind_double(st, 1, lon);
     sqlite3_bind_double(st, 2, lat);
     if (!j->events) {
-        const char *hh = nonempty(rec_get(rec, F_HOUSEHOLDS));
+        const char *hh = wg_imp_nonempty(wg_imp_rec_get(rec, F_HOUSEHOLDS));
         char *end = NULL;
         long n = hh ? strtol(hh, &end, 10) : 1;
         if (hh && (*end || n < 0 || n > 100000)) {
-            issue(&j->r, where, is_line, NULL, 0, "bad_households", "households is not a whole number from 0 to 100000");
+            wg_imp_issue(&j->r, where, is_line, NULL, 0, "bad_households",
+                         "households is not a whole number from 0 to 100000");
             return WG_OK;
         }
         sqlite3_bind_int64(st, 3, n);
-        const char *label = nonempty(rec_get(rec, F_LABEL)), *code = nonempty(rec_get(rec, F_CODE));
+        const char *label = wg_imp_nonempty(wg_imp_rec_get(rec, F_LABEL)),
+                   *code = wg_imp_nonempty(wg_imp_rec_get(rec, F_CODE));
         if (label) sqlite3_bind_text(st, 4, label, -1, SQLITE_TRANSIENT);
         if (code) sqlite3_bind_text(st, 5, code, -1, SQLITE_TRANSIENT);
     } else {
-        const char *cat = nonempty(rec_get(rec, F_CATEGORY)), *t = nonempty(rec_get(rec, F_TIME));
-        if (!cat || strlen(cat) != 4 || !is_digits(cat)) {
-            issue(&j->r, where, is_line, NULL, 0, "bad_category", "category is not a 4-digit code (2-digit class + 2-digit subclass)");
+        const char *cat = wg_imp_nonempty(wg_imp_rec_get(rec, F_CATEGORY)),
+                   *t = wg_imp_nonempty(wg_imp_rec_get(rec, F_TIME));
+        if (!cat || strlen(cat) != 4 || !wg_imp_is_digits(cat)) {
+            wg_imp_issue(&j->r, where, is_line, NULL, 0, "bad_category",
+                         "category is not a 4-digit code (2-digit class + 2-digit subclass)");
             return WG_OK;
         }
         if (!t) {
-            issue(&j->r, where, is_line, NULL, 0, "missing_time", "event has no time");
+            wg_imp_issue(&j->r, where, is_line, NULL, 0, "missing_time", "event has no time");
             return WG_OK;
         }
-        const char *status = nonempty(rec_get(rec, F_STATUS)), *desc = nonempty(rec_get(rec, F_DESC));
+        const char *status = wg_imp_nonempty(wg_imp_rec_get(rec, F_STATUS)),
+                   *desc = wg_imp_nonempty(wg_imp_rec_get(rec, F_DESC));
         sqlite3_bind_text(st, 3, cat, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, t, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 5, status ? status : "reported", -1, SQLITE_TRANSIENT);
@@ -441,10 +429,11 @@ static int points_csv(point_job *j, const char *path, const char *const *names)
         j->r.stats->read++;
         record rec = {fields, cols, NULL, names};
         double lon, lat;
-        if (!parse_double(fields[cols[F_LON]], &lon) || !parse_double(fields[cols[F_LAT]], &lat))
-            issue(&j->r, line, 1, NULL, 0, "malformed", "lon/lat is not a number");
+        if (!wg_imp_parse_double(fields[cols[F_LON]], &lon) ||
+            !wg_imp_parse_double(fields[cols[F_LAT]], &lat))
+            wg_imp_issue(&j->r, line, 1, NULL, 0, "malformed", "lon/lat is not a number");
         else rc = point_record(j, &rec, lon, lat, line, 1);
-        progress(&j->r, wg_csv_bytes_read(in), wg_csv_bytes_total(in));
+        wg_imp_progress(&j->r, wg_csv_bytes_read(in), wg_csv_bytes_total(in));
     }
     wg_csv_close(in);
     return rc;
@@ -466,16 +455,16 @@ static int points_geojson(point_job *j, const char *path, const char *const *nam
         double lon, lat;
         char detail[160];
         if (wg_point_from_geojson(geometry, &lon, &lat, detail, sizeof detail) != WG_OK)
-            issue(&j->r, index, 0, NULL, 0, "bad_point", detail);
+            wg_imp_issue(&j->r, index, 0, NULL, 0, "bad_point", detail);
         else rc = point_record(j, &rec, lon, lat, index, 0);
         json_object_put(feature);
-        progress(&j->r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
+        wg_imp_progress(&j->r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
     }
     wg_geojson_close(in);
     return rc;
 }
 
-static int is_csv(const char *path)
+int wg_imp_is_csv(const char *path)
 {
     size_t n = strlen(path);
     return n >= 4 && (strcmp(path + n - 4, ".csv") == 0 || strcmp(path + n - 4, ".CSV") == 0);
@@ -508,9 +497,10 @@ static int import_points(wg_ctx *ctx, const char *path, const wg_point_import_op
                                : "INSERT INTO addresses(lon, lat, households, label, code)"
                                  " VALUES (?, ?, ?, ?, ?)",
                         &j.insert);
-    if (rc == WG_OK) rc = is_csv(path) ? points_csv(&j, path, names) : points_geojson(&j, path, names);
+    if (rc == WG_OK)
+        rc = wg_imp_is_csv(path) ? points_csv(&j, path, names) : points_geojson(&j, path, names);
     sqlite3_finalize(j.insert);
-    return finish(&j.r, rc, o->skip_rejected, path, events ? "events" : "addresses");
+    return wg_imp_finish(&j.r, rc, o->skip_rejected, path, events ? "events" : "addresses");
 }
 
 int wg_import_addresses(wg_ctx *ctx, const char *path, const wg_point_import_opts *opts,

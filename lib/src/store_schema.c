@@ -1,6 +1,6 @@
 /* The store: one SpatiaLite (SQLite) file.
  *
- * Model (schema version 1):
+ * Model (schema version 2; version 1 had everything but workers and layer_features):
  *   wg_meta(key, value)            schema_version and other store-wide facts.
  *   generations(id, status, ...)   status draft | active | retired; at most one draft and one
  *                                  active (partial unique indexes enforce it). Ids only grow.
@@ -15,6 +15,16 @@
  *                                  one row per address/event per generation it was assigned in;
  *                                  grid_code NULL = outside every grid (nearest_code, dist_m set).
  *   assign_runs(id, generation, at, assigned, outside, changed)
+ *   workers(id, name, phone, role, home_grid, lon, lat, on_duty, seen_at)
+ *                                  role grid_worker | officer; home_grid is a work-grid code (not
+ *                                  a foreign key: codes outlive generations); lon/lat the last
+ *                                  known position (NULL if none), seen_at its time. Index on
+ *                                  home_grid.
+ *   layer_features(id, layer, code, name, class, props, geom)
+ *                                  reference layers (roads, rivers, thematic grids): not versioned
+ *                                  by generation. geom is any GEOMETRY (points, lines, polygons
+ *                                  and their multi forms) in EPSG:4326, spatially indexed; index
+ *                                  on (layer, code).
  * Points are plain lon/lat REAL columns (checked in range): the hot paths read them in bulk and
  * the lookup index, not SQL, places them.
  *
@@ -81,8 +91,39 @@ static const char *const MIGRATE_TO_1 =
     "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
     "  assigned INTEGER NOT NULL, outside INTEGER NOT NULL, changed INTEGER NOT NULL);";
 
+static const char *const MIGRATE_TO_2 =
+    "CREATE TABLE workers("
+    "  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),"
+    "  name TEXT NOT NULL,"
+    "  phone TEXT,"
+    "  role TEXT NOT NULL CHECK (role IN ('grid_worker','officer')),"
+    "  home_grid TEXT,"
+    "  lon REAL CHECK (lon BETWEEN -180 AND 180),"
+    "  lat REAL CHECK (lat BETWEEN -90 AND 90),"
+    "  on_duty INTEGER NOT NULL DEFAULT 0 CHECK (on_duty IN (0,1)),"
+    "  seen_at TEXT);"
+    "CREATE INDEX workers_home_grid ON workers(home_grid);"
+    "CREATE TABLE layer_features("
+    "  id INTEGER PRIMARY KEY,"
+    "  layer TEXT NOT NULL,"
+    "  code TEXT,"
+    "  name TEXT,"
+    "  class TEXT,"
+    "  props TEXT);"
+    "SELECT AddGeometryColumn('layer_features', 'geom', 4326, 'GEOMETRY', 'XY', 1);"
+    "SELECT CreateSpatialIndex('layer_features', 'geom');"
+    "CREATE INDEX layer_features_layer_code ON layer_features(layer, code);";
+
 /* MIGRATIONS[v] moves a store from version v to v + 1. */
-static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1};
+static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1, MIGRATE_TO_2};
+
+/* The version stores are brought to; lowered only by tests (wg_schema_set_target). */
+static int target_version = WG_SCHEMA_VERSION;
+
+void wg_schema_set_target(int version)
+{
+    target_version = version >= 1 && version <= WG_SCHEMA_VERSION ? version : WG_SCHEMA_VERSION;
+}
 
 int wg_exec(wg_ctx *ctx, const char *sql)
 {
@@ -139,15 +180,14 @@ static int read_version(wg_ctx *ctx, int *version)
     return query_int(ctx, "SELECT value FROM wg_meta WHERE key = 'schema_version'", version);
 }
 
-static int migrate(wg_ctx *ctx, int from)
+static int migrate(wg_ctx *ctx, int from, int to)
 {
     int rc = wg_begin(ctx);
-    for (int v = from; rc == WG_OK && v < WG_SCHEMA_VERSION; v++) rc = wg_exec(ctx, MIGRATIONS[v]);
+    for (int v = from; rc == WG_OK && v < to; v++) rc = wg_exec(ctx, MIGRATIONS[v]);
     if (rc == WG_OK) {
         char sql[128];
         snprintf(sql, sizeof sql,
-                 "INSERT OR REPLACE INTO wg_meta(key, value) VALUES ('schema_version', '%d')",
-                 WG_SCHEMA_VERSION);
+                 "INSERT OR REPLACE INTO wg_meta(key, value) VALUES ('schema_version', '%d')", to);
         rc = wg_exec(ctx, sql);
     }
     if (rc == WG_OK) rc = wg_commit(ctx);
@@ -167,13 +207,14 @@ int wg_schema_prepare(wg_ctx *ctx, int writable)
     int version;
     rc = read_version(ctx, &version);
     if (rc != WG_OK) return rc;
+    int target = target_version;
     if (version > WG_SCHEMA_VERSION)
         return wg_fail(ctx, WG_ESTORE,
                        "store has schema version %d, newer than this build (%d): upgrade wangge",
                        version, WG_SCHEMA_VERSION);
-    if (version == WG_SCHEMA_VERSION) return WG_OK;
+    if (version >= target) return WG_OK;
     if (!writable)
         return wg_fail(ctx, WG_ESTORE, "store has schema version %d, needs %d: open it writable",
-                       version, WG_SCHEMA_VERSION);
-    return migrate(ctx, version);
+                       version, target);
+    return migrate(ctx, version, target);
 }

@@ -6,6 +6,11 @@
 /* Sets the connection pragmas (WAL, synchronous FULL, foreign keys) and, if writable,
  * creates or migrates the schema to WG_SCHEMA_VERSION in one transaction. */
 int wg_schema_prepare(wg_ctx *ctx, int writable);
+/* Tests only: makes wg_schema_prepare bring stores to `version` (1..WG_SCHEMA_VERSION; any
+ * other value restores WG_SCHEMA_VERSION) instead of the current version, so that a test can
+ * build a store of an older version with that version's own migrations and then watch it
+ * upgrade. Process-wide and not synchronised: never called by the library or the tools. */
+void wg_schema_set_target(int version);
 
 /* Runs one SQL statement (or several, separated by ';') with no results. */
 int wg_exec(wg_ctx *ctx, const char *sql);

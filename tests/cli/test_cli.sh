@@ -122,6 +122,73 @@ expect_exit 2 "$W" -s "$S" import --addresses "$tmp/b.csv"
 expect_in "no 'lon' and 'lat' columns" "$err"
 expect_exit 2 "$W" -s "$S" import --level grid "$tmp/missing.geojson"
 
+# workers: imported, re-imported as updates; a bad roster refused whole
+cat > "$tmp/workers.csv" <<'CSV'
+id,name,phone,role,home_grid,lon,lat,on_duty
+W440307006001001,张伟,13800138000,grid_worker,440307006001001,114.4512345,22.6212345,1
+W440307006001002,李娜,13800138001,grid_worker,440307006001002,,,0
+O440307006,王芳,,officer,,114.46,22.62,1
+CSV
+expect_exit 0 "$W" -s "$S" import --workers "$tmp/workers.csv"
+expect_in "imported 3 of 3 workers (3 new, 0 updated)" "$out"
+expect_eq "$(sqlite3 "$S" "SELECT name || '|' || home_grid || '|' || lon || '|' || on_duty FROM workers WHERE id = 'W440307006001001'")" \
+  "张伟|440307006001001|114.4512345|1" "worker read back"
+expect_eq "$(sqlite3 "$S" "SELECT count(*) FROM workers WHERE lon IS NULL")" "1" "worker without a position"
+expect_exit 0 "$W" -s "$S" import --workers "$tmp/workers.csv"
+expect_in "imported 3 of 3 workers (0 new, 3 updated)" "$out"
+printf 'id,name,role,lon,lat
+W9,赵,boss,,
+,钱,officer,,
+W9,孙,officer,,
+W8,李,officer,190,22.6
+W7,周,officer,114.4,22.6
+' > "$tmp/bad-workers.csv"
+expect_exit 2 "$W" -s "$S" import --workers "$tmp/bad-workers.csv"
+expect_in "line 2 (code W9): rejected: bad_role" "$err"
+expect_in "line 3: rejected: missing_id" "$err"
+expect_in "line 4 (code W9): rejected: duplicate_id" "$err"
+expect_in "line 5 (code W8): rejected: bad_coordinates" "$err"
+expect_in "4 of 5 workers rejected; nothing was imported" "$err"
+expect_eq "$(sqlite3 "$S" "SELECT count(*) FROM workers")" "3" "workers unchanged after refused import"
+expect_exit 0 "$W" -s "$S" import --workers --replace --skip-rejected "$tmp/bad-workers.csv"
+expect_in "imported 1 of 5 workers (1 new, 0 updated), 4 rejected" "$out"
+expect_eq "$(sqlite3 "$S" "SELECT group_concat(id) FROM workers")" "W7" "workers replaced"
+expect_exit 2 "$W" -s "$S" import --workers "$tmp/missing.csv"
+
+# reference layers: lines and polygons under a name; listed with their counts
+cat > "$tmp/roads.geojson" <<'JSON'
+{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"R1","name":"深南大道","class":"arterial"},"geometry":{"type":"LineString","coordinates":[[114.44,22.62],[114.48,22.62]]}},
+{"type":"Feature","properties":{"code":"R2","name":"桂庙路","class":"street"},"geometry":{"type":"MultiLineString","coordinates":[[[114.45,22.61],[114.45,22.63]],[[114.46,22.61],[114.46,22.63]]]}}
+]}
+JSON
+cat > "$tmp/rental.geojson" <<'JSON'
+{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"T1","theme":"rental"},"geometry":{"type":"Polygon","coordinates":[[[114.44,22.61],[114.46,22.61],[114.46,22.63],[114.44,22.63],[114.44,22.61]]]}},
+{"type":"Feature","properties":{"code":"T2","theme":"rental"},"geometry":{"type":"Polygon","coordinates":[[[114.46,22.61],[114.47,22.62],[114.47,22.61],[114.46,22.62],[114.46,22.61]]]}}
+]}
+JSON
+expect_exit 0 "$W" -s "$S" layers
+expect_in "no layers" "$out"
+expect_exit 0 "$W" -s "$S" import --layer roads "$tmp/roads.geojson"
+expect_in "imported 2 of 2 features into layer roads" "$out"
+expect_exit 2 "$W" -s "$S" import --layer thematic_rental "$tmp/rental.geojson"
+expect_in "feature 1 (code T2): rejected: invalid: Self-intersection" "$err"
+expect_exit 0 "$W" -s "$S" import --layer thematic_rental --repair "$tmp/rental.geojson"
+expect_in "imported 2 of 2 features into layer thematic_rental, 1 repaired" "$out"
+expect_exit 0 "$W" -s "$S" import --layer roads --replace "$tmp/roads.geojson"
+expect_exit 0 "$W" -s "$S" layers
+expect_eq "$(echo "$out" | awk '$1 == "roads" { print $2, $3, $4, $5 }')" "2 0 2 0" "roads listed"
+expect_eq "$(echo "$out" | awk '$1 == "thematic_rental" { print $2, $5 }')" "2 2" "thematic layer listed"
+expect_eq "$(sqlite3 "$S" "SELECT class FROM layer_features WHERE code = 'T1'")" "rental" "class from theme"
+printf '{"type":"Feature","properties":{"code":"R9"},"geometry":{"type":"LineString","coordinates":[[114.44,22.62]]}}\n' > "$tmp/short.geojson"
+expect_exit 2 "$W" -s "$S" import --layer roads "$tmp/short.geojson"
+expect_in "feature 0 (code R9): rejected: too_few_points" "$err"
+expect_exit 1 "$W" -s "$S" import --layer Roads "$tmp/roads.geojson"
+expect_in "layer name" "$err"
+expect_exit 2 "$W" -s "$S" import --layer roads "$tmp/missing.geojson"
+expect_eq "$(sqlite3 "$S" "SELECT count(*) FROM layer_features")" "4" "layers unchanged after refused imports"
+
 # usage errors
 expect_exit 1 "$W" -s "$S" frobnicate
 expect_exit 1 "$W" -s "$S" lookup 114.45 95
@@ -132,6 +199,9 @@ expect_exit 0 "$W" help
 expect_in "exit codes" "$out"
 expect_exit 0 "$W" import --help
 expect_in "--repair" "$out"
+expect_in "--workers" "$out"
+expect_in "--layer NAME" "$out"
+expect_exit 1 "$W" -s "$S" layers extra
 expect_exit 2 "$W" -s "$S" lookup --generation 99 114.45 22.62
 expect_in "generation 99 does not exist" "$err"
 echo "not a store" > "$tmp/junk.sqlite"
