@@ -16,10 +16,15 @@ if [ ! -s "$store" ]; then
   "$W" -s "$store" publish
   "$W" -s "$store" import --addresses "$g/addresses.csv"
   "$W" -s "$store" import --events "$g/events.csv"
+  "$W" -s "$store" import --workers "$g/workers.csv"
+  for layer in roads rivers thematic_rental thematic_family_planning; do
+    "$W" -s "$store" import --layer "$layer" "$g/$layer.geojson"
+  done
   "$W" -s "$store" assign
 fi
 "$W" -s "$store" generations
-echo "lookup of a point in the sample (lon 114.455, lat 22.625):"
-"$W" -s "$store" lookup --json 114.455 22.625
-echo "lookup of a point outside it:"
-"$W" -s "$store" lookup --json 114.50 22.62
+"$W" -s "$store" layers
+echo "lookup of a point in the sample (lon 114.47, lat 22.63, 葵涌 street office):"
+"$W" -s "$store" lookup --json 114.47 22.63
+echo "lookup of a point out at sea, east of it:"
+"$W" -s "$store" lookup --json 114.52 22.62

@@ -7,7 +7,8 @@ build=${1:?usage: setup.sh BUILD_DIR [cmake args]}
 shift
 pkgs=(build-essential cmake pkg-config libgeos-dev libproj-dev libspatialite-dev
       libsqlite3-mod-spatialite sqlite3 proj-bin libjson-c-dev libcsv-dev libcmocka-dev
-      libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev zlib1g-dev)
+      libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev zlib1g-dev
+      time)
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do

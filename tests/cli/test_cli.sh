@@ -9,7 +9,7 @@ SRC=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 S="$tmp/s.sqlite"
-G="$SRC/geodata"
+G="$SRC/tests/data/mini"
 
 expect_exit 0 "$W" -s "$S" init
 expect_exit 0 "$W" -s "$S" import --level district "$G/districts.geojson"
