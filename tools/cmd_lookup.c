@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "wangge/lookup.h"
 
-#include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { OPT_GEN = 256, OPT_JSON, OPT_BATCH };
@@ -17,24 +17,6 @@ static const char *code_of(const wg_lookup *lk, int32_t i)
     return u ? u->code : NULL;
 }
 
-/* A number written with the given digits (json-c would print 17 significant digits). */
-static json_object *number(double v, const char *fmt)
-{
-    char text[48];
-    snprintf(text, sizeof text, fmt, v);
-    return json_object_new_double_s(v, text);
-}
-
-static json_object *unit_json(const wg_lookup *lk, int32_t i)
-{
-    const wg_unit *u = wg_lookup_unit(lk, i);
-    if (!u) return NULL;
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "code", json_object_new_string(u->code));
-    json_object_object_add(o, "name", u->name ? json_object_new_string(u->name) : NULL);
-    return o;
-}
-
 static void print_hit(const wg_lookup *lk, double lon, double lat, const wg_hit *h, int json)
 {
     const char *d = code_of(lk, h->district), *c = code_of(lk, h->community), *g = code_of(lk, h->grid);
@@ -44,21 +26,9 @@ static void print_hit(const wg_lookup *lk, double lon, double lat, const wg_hit 
         putchar('\n');
         return;
     }
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "lon", number(lon, "%.10g"));
-    json_object_object_add(o, "lat", number(lat, "%.10g"));
-    json_object_object_add(o, "generation", json_object_new_int64(wg_lookup_generation(lk)));
-    json_object_object_add(o, "district", unit_json(lk, h->district));
-    json_object_object_add(o, "community", unit_json(lk, h->community));
-    json_object_object_add(o, "grid", unit_json(lk, h->grid));
-    json_object_object_add(o, "outside", json_object_new_boolean(!g));
-    if (!g && h->nearest_grid >= 0) {
-        json_object *n = unit_json(lk, h->nearest_grid);
-        json_object_object_add(n, "distance_m", number(h->dist_m, "%.2f"));
-        json_object_object_add(o, "nearest", n);
-    }
-    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
+    char *text = wg_lookup_json(lk, h, lon, lat);
+    printf("%s\n", text ? text : "null");
+    free(text);
 }
 
 static int batch(cli *c, wg_ctx *ctx, const wg_lookup *lk, const char *file, int json)

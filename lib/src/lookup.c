@@ -4,12 +4,49 @@
 #include "internal.h"
 #include "parallel.h"
 
+#include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct wg_lookup {
     wg_unit_set *set;
-    wg_pindex *level[4]; /* [1..3]; NULL for a level with no units */
+    wg_pindex *level[4];      /* [1..3]; NULL for a level with no units */
+    wg_worker_brief *workers; /* per unit (grids only); id NULL = none */
 };
+
+static char *dup_col(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* Grid workers of the loaded grids (the workers table is read as it is now). */
+static int load_workers(wg_ctx *ctx, wg_lookup *lk)
+{
+    lk->workers = calloc(lk->set->n ? lk->set->n : 1, sizeof *lk->workers);
+    if (!lk->workers) return wg_fail(ctx, WG_ENOMEM, "out of memory");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ctx->db,
+                           "SELECT home_grid, id, name, phone, on_duty FROM workers"
+                           " WHERE role = 'grid_worker' AND home_grid IS NOT NULL ORDER BY home_grid, id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return wg_fail_sql(ctx, "cannot read workers");
+    int rc = WG_OK, step;
+    while (rc == WG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int32_t g = wg_unit_set_find(lk->set, WG_LEVEL_GRID, (const char *)sqlite3_column_text(st, 0));
+        if (g < 0 || lk->workers[g].id) continue;
+        wg_worker_brief *w = &lk->workers[g];
+        w->id = dup_col(st, 1);
+        w->name = dup_col(st, 2);
+        w->phone = dup_col(st, 3);
+        w->on_duty = sqlite3_column_int(st, 4);
+        if (!w->id || !w->name) rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
+    }
+    if (rc == WG_OK && step != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read workers");
+    sqlite3_finalize(st);
+    return rc;
+}
 
 static int build_level(wg_ctx *ctx, wg_lookup *lk, int level)
 {
@@ -33,6 +70,7 @@ int wg_lookup_load(wg_ctx *ctx, int64_t generation, wg_lookup **out)
     if (!lk) return wg_fail(ctx, WG_ENOMEM, "out of memory");
     rc = wg_units_load(ctx, gen, 0, &lk->set);
     for (int level = 1; rc == WG_OK && level <= 3; level++) rc = build_level(ctx, lk, level);
+    if (rc == WG_OK) rc = load_workers(ctx, lk);
     if (rc == WG_OK) {
         /* the indexes hold their own copies of the edges: drop the geometries */
         for (size_t i = 0; i < lk->set->n; i++) {
@@ -52,6 +90,12 @@ void wg_lookup_free(wg_lookup *lk)
 {
     if (!lk) return;
     for (int level = 1; level <= 3; level++) wg_pindex_free(lk->level[level]);
+    for (size_t i = 0; lk->workers && lk->set && i < lk->set->n; i++) {
+        free((char *)lk->workers[i].id);
+        free((char *)lk->workers[i].name);
+        free((char *)lk->workers[i].phone);
+    }
+    free(lk->workers);
     if (lk->set) wg_unit_set_free(NULL, lk->set); /* no geometries left: no GEOS handle needed */
     free(lk);
 }
@@ -64,6 +108,11 @@ int64_t wg_lookup_generation(const wg_lookup *lk)
 const wg_unit *wg_lookup_unit(const wg_lookup *lk, int32_t i)
 {
     return i >= 0 && (size_t)i < lk->set->n ? &lk->set->units[i] : NULL;
+}
+
+const wg_worker_brief *wg_lookup_worker(const wg_lookup *lk, int32_t i)
+{
+    return i >= 0 && (size_t)i < lk->set->n && lk->workers && lk->workers[i].id ? &lk->workers[i] : NULL;
 }
 
 size_t wg_lookup_count(const wg_lookup *lk, int level)
@@ -120,4 +169,54 @@ int wg_lookup_bulk(const wg_lookup *lk, const double *lon, const double *lat, si
 {
     bulk_job job = {lk, lon, lat, out};
     return wg_parallel_for(n, threads, bulk_range, &job);
+}
+
+/* A number written with the given digits (json-c would print 17 significant digits). */
+static json_object *number(double v, const char *fmt)
+{
+    char text[64];
+    snprintf(text, sizeof text, fmt, v);
+    return json_object_new_double_s(v, text);
+}
+
+static json_object *unit_json(const wg_lookup *lk, int32_t i)
+{
+    const wg_unit *u = wg_lookup_unit(lk, i);
+    if (!u) return NULL;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "code", json_object_new_string(u->code));
+    json_object_object_add(o, "name", u->name ? json_object_new_string(u->name) : NULL);
+    return o;
+}
+
+char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double lat)
+{
+    json_object *o = json_object_new_object();
+    if (!o) return NULL;
+    json_object_object_add(o, "lon", number(lon, "%.10g"));
+    json_object_object_add(o, "lat", number(lat, "%.10g"));
+    json_object_object_add(o, "generation", json_object_new_int64(wg_lookup_generation(lk)));
+    json_object_object_add(o, "district", unit_json(lk, h->district));
+    json_object_object_add(o, "community", unit_json(lk, h->community));
+    json_object_object_add(o, "grid", unit_json(lk, h->grid));
+    const wg_worker_brief *w = wg_lookup_worker(lk, h->grid);
+    json_object *wj = NULL;
+    if (w) {
+        wj = json_object_new_object();
+        json_object_object_add(wj, "id", json_object_new_string(w->id));
+        json_object_object_add(wj, "name", json_object_new_string(w->name));
+        json_object_object_add(wj, "phone", w->phone ? json_object_new_string(w->phone) : NULL);
+        json_object_object_add(wj, "on_duty", json_object_new_boolean(w->on_duty));
+    }
+    json_object_object_add(o, "worker", wj);
+    json_object_object_add(o, "outside", json_object_new_boolean(h->grid < 0));
+    if (h->grid < 0 && h->nearest_grid >= 0) {
+        json_object *n = unit_json(lk, h->nearest_grid);
+        json_object_object_add(n, "distance_m", number(h->dist_m, "%.2f"));
+        json_object_object_add(o, "nearest", n);
+    }
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    char *copy = text ? strdup(text) : NULL;
+    json_object_put(o);
+    return copy;
 }

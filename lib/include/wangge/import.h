@@ -131,6 +131,17 @@ typedef struct wg_layer_info {
 /* Every stored layer, by name. Caller frees *out with free() (NULL when there are none). */
 WG_API int wg_layers_list(wg_ctx *ctx, wg_layer_info **out, size_t *n /* out */);
 
+/* Loads a whole city directory as `wangge gen` writes it (geodata/): districts, communities
+ * and grids (.geojson) into a new generation that is validated and published, then
+ * addresses.csv, events.csv, workers.csv and the reference layers (roads, rivers,
+ * thematic_rental, thematic_family_planning) where present, and assigns every point. Meant
+ * for an empty store (a server's first start): WG_ECONFLICT if the store has any generation. */
+typedef struct wg_city_stats {
+    int64_t generation;
+    size_t units, addresses, events, workers, layer_features;
+} wg_city_stats;
+WG_API int wg_import_city(wg_ctx *ctx, const char *dir, wg_city_stats *stats /* may be NULL */);
+
 #ifdef __cplusplus
 }
 #endif

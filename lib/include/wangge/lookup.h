@@ -23,19 +23,35 @@ typedef struct wg_hit {
     double dist_m;                     /* distance to nearest_grid in metres; 0 inside */
 } wg_hit;
 
-/* Loads generation `generation` (0 = the active one). Caller frees with wg_lookup_free(). */
+/* The grid worker of a grid (table workers, role grid_worker, home_grid = the grid's code;
+ * the lowest id if several). Strings owned by the lookup; phone may be NULL. */
+typedef struct wg_worker_brief {
+    const char *id, *name, *phone;
+    int on_duty;
+} wg_worker_brief;
+
+/* Loads generation `generation` (0 = the active one), with the grid workers known at load
+ * time. Caller frees with wg_lookup_free(). */
 WG_API int wg_lookup_load(wg_ctx *ctx, int64_t generation, wg_lookup **out);
 WG_API void wg_lookup_free(wg_lookup *lk);
 WG_API int64_t wg_lookup_generation(const wg_lookup *lk);
 /* Unit metadata by index (geometry not kept: geom is NULL). Owned by lk. */
 WG_API const wg_unit *wg_lookup_unit(const wg_lookup *lk, int32_t i);
 WG_API size_t wg_lookup_count(const wg_lookup *lk, int level);
+/* The grid worker of unit i (a grid), or NULL if none is known. */
+WG_API const wg_worker_brief *wg_lookup_worker(const wg_lookup *lk, int32_t i);
 /* One point. ctx is the calling thread's context. */
 WG_API void wg_lookup_point(const wg_lookup *lk, wg_ctx *ctx, double lon, double lat,
                             wg_hit *out);
 /* Many points on `threads` threads (<= 0: all CPUs). */
 WG_API int wg_lookup_bulk(const wg_lookup *lk, const double *lon, const double *lat, size_t n,
                           wg_hit *out, int threads);
+
+/* The answer for one point as a JSON object (text, malloc'd; NULL when out of memory):
+ * {"lon","lat","generation","district":{code,name}|null,"community":...,"grid":...,
+ *  "worker":{id,name,phone,on_duty}|null,"outside":bool[,"nearest":{code,name,distance_m}]}.
+ * The one format of the CLI (lookup --json) and the server (GET/POST /v1/lookup). */
+WG_API char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double lat);
 
 #ifdef __cplusplus
 }
