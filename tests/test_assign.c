@@ -83,17 +83,7 @@ static void teardown_fixture(fixture *f)
 /* Imports CSV text as addresses (events = 0) or events. */
 static void import_csv(fixture *f, const char *text, int events)
 {
-    char *path = tu_temp_path(".csv");
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    wg_point_import_opts o = {0};
-    wg_import_stats st;
-    int rc = events ? wg_import_events(f->ctx, path, &o, &st)
-                    : wg_import_addresses(f->ctx, path, &o, &st);
-    assert_int_equal(WG_OK, rc);
-    tu_remove_temp(path);
+    tu_import_points(f->ctx, text, events);
 }
 
 static long long q_int(fixture *f, const char *sql)

@@ -1,6 +1,7 @@
 /* GeoJSON export, streamed: one feature is built and written at a time. */
 #include "wangge/export.h"
 #include "wangge/store.h"
+#include "export_internal.h"
 #include "geom.h"
 #include "store_schema.h"
 
@@ -26,24 +27,32 @@ static json_object *feature_props(sqlite3_stmt *st, int level, int64_t gen)
     return props;
 }
 
-static int write_feature(wg_ctx *ctx, sqlite3_stmt *st, int level, int64_t gen, FILE *out,
-                         int first)
+int wg_write_feature(wg_ctx *ctx, FILE *out, const char *sep, json_object *id, json_object *props,
+                     const char *geometry)
+{
+    const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+    fprintf(out, "%s{\"type\":\"Feature\",\"id\":%s,\"properties\":%s,\"geometry\":%s}", sep,
+            json_object_to_json_string_ext(id, flags), json_object_to_json_string_ext(props, flags),
+            geometry);
+    json_object_put(id);
+    json_object_put(props);
+    return ferror(out) ? wg_fail(ctx, WG_EIO, "write error") : WG_OK;
+}
+
+int wg_write_unit_feature(wg_ctx *ctx, sqlite3_stmt *st, int level, int64_t gen, json_object *id,
+                          const char *sep, FILE *out)
 {
     const void *wkb = sqlite3_column_blob(st, 5);
     GEOSGeometry *g = wkb ? wg_geom_from_wkb(ctx, wkb, (size_t)sqlite3_column_bytes(st, 5)) : NULL;
-    if (!g) return wg_fail_geos(ctx, "unreadable unit geometry in store");
-    char *geojson = wg_geom_to_geojson(ctx, g);
-    GEOSGeom_destroy_r(ctx->geos, g);
-    if (!geojson) return wg_fail_geos(ctx, "cannot write GeoJSON");
-    json_object *props = feature_props(st, level, gen);
-    json_object *id = json_object_new_string((const char *)sqlite3_column_text(st, 0));
-    fprintf(out, "%s{\"type\":\"Feature\",\"id\":%s,\"properties\":%s,\"geometry\":%s}",
-            first ? "\n" : ",\n", json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN),
-            json_object_to_json_string_ext(props, JSON_C_TO_STRING_PLAIN), geojson);
-    json_object_put(id);
-    json_object_put(props);
+    char *geojson = g ? wg_geom_to_geojson(ctx, g) : NULL;
+    if (g) GEOSGeom_destroy_r(ctx->geos, g);
+    if (!geojson) {
+        json_object_put(id);
+        return wg_fail_geos(ctx, g ? "cannot write GeoJSON" : "unreadable unit geometry in store");
+    }
+    int rc = wg_write_feature(ctx, out, sep, id, feature_props(st, level, gen), geojson);
     GEOSFree_r(ctx->geos, geojson);
-    return ferror(out) ? wg_fail(ctx, WG_EIO, "write error") : WG_OK;
+    return rc;
 }
 
 int wg_export_units(wg_ctx *ctx, int64_t generation, int level, FILE *out, size_t *count)
@@ -55,7 +64,7 @@ int wg_export_units(wg_ctx *ctx, int64_t generation, int level, FILE *out, size_
     if (rc != WG_OK) return rc;
     sqlite3_stmt *st;
     rc = wg_prepare(ctx,
-                    "SELECT code, parent_code, name, area_m2, props, AsBinary(geom) FROM units"
+                    "SELECT " WG_UNIT_FEATURE_COLS " FROM units"
                     " WHERE level = ?2 AND first_gen <= ?1 AND (last_gen IS NULL OR last_gen >= ?1)"
                     " ORDER BY code",
                     &st);
@@ -67,7 +76,8 @@ int wg_export_units(wg_ctx *ctx, int64_t generation, int level, FILE *out, size_
     size_t n = 0;
     int s;
     while (rc == WG_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = write_feature(ctx, st, level, gen, out, n == 0);
+        json_object *id = json_object_new_string((const char *)sqlite3_column_text(st, 0));
+        rc = wg_write_unit_feature(ctx, st, level, gen, id, n == 0 ? "\n" : ",\n", out);
         n++;
     }
     if (rc == WG_OK && s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read units");

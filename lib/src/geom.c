@@ -481,3 +481,82 @@ char *wg_geom_to_geojson(wg_ctx *ctx, const GEOSGeometry *g)
     GEOSGeoJSONWriter_destroy_r(ctx->geos, w);
     return s;
 }
+
+/* ------------------------------------------------------------ coordinates */
+
+void wg_rings_free(wg_rings *r)
+{
+    free(r->xy);
+    free(r->ring_end);
+    free(r->part_end);
+    memset(r, 0, sizeof *r);
+}
+
+static int append_ring(wg_ctx *ctx, const GEOSGeometry *ring, wg_rings *out)
+{
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(ctx->geos, ring);
+    unsigned int m = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(ctx->geos, cs, &m)) return wg_fail_geos(ctx, "cannot read a ring");
+    if (wg_grow((void **)&out->xy, &out->ptcap, 2 * (out->npts + m), sizeof *out->xy) != WG_OK ||
+        wg_grow((void **)&out->ring_end, &out->rcap, out->nrings + 1, sizeof *out->ring_end) != WG_OK)
+        return wg_fail(ctx, WG_ENOMEM, "out of memory");
+    if (m > 0 && !GEOSCoordSeq_copyToBuffer_r(ctx->geos, cs, &out->xy[2 * out->npts], 0, 0))
+        return wg_fail_geos(ctx, "cannot read a ring");
+    out->npts += m;
+    out->ring_end[out->nrings++] = out->npts;
+    return WG_OK;
+}
+
+static int append_polygon(wg_ctx *ctx, const GEOSGeometry *p, wg_rings *out)
+{
+    if (GEOSisEmpty_r(ctx->geos, p) == 1) return WG_OK;
+    int rc = append_ring(ctx, GEOSGetExteriorRing_r(ctx->geos, p), out);
+    int holes = GEOSGetNumInteriorRings_r(ctx->geos, p);
+    for (int i = 0; rc == WG_OK && i < holes; i++)
+        rc = append_ring(ctx, GEOSGetInteriorRingN_r(ctx->geos, p, i), out);
+    if (rc == WG_OK &&
+        wg_grow((void **)&out->part_end, &out->pcap, out->nparts + 1, sizeof *out->part_end) != WG_OK)
+        rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
+    if (rc == WG_OK) out->part_end[out->nparts++] = out->nrings;
+    return rc;
+}
+
+int wg_geom_append_rings(wg_ctx *ctx, const GEOSGeometry *g, wg_rings *out)
+{
+    int t = GEOSGeomTypeId_r(ctx->geos, g);
+    if (t == GEOS_POLYGON) return append_polygon(ctx, g, out);
+    if (t != GEOS_MULTIPOLYGON) return WG_OK;
+    int n = GEOSGetNumGeometries_r(ctx->geos, g), rc = WG_OK;
+    for (int k = 0; rc == WG_OK && k < n; k++) rc = append_polygon(ctx, GEOSGetGeometryN_r(ctx->geos, g, k), out);
+    return rc;
+}
+
+int wg_geom_label_point(wg_ctx *ctx, const GEOSGeometry *g, double *lon, double *lat)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSGeometry *best = g;
+    if (GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON) {
+        double best_area = -1;
+        for (int k = 0; k < GEOSGetNumGeometries_r(h, g); k++) {
+            const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, k);
+            double a = 0;
+            if (GEOSArea_r(h, p, &a) && a > best_area) {
+                best_area = a;
+                best = p;
+            }
+        }
+    }
+    double x0, y0, x1, y1;
+    GEOSGeometry *circle = NULL;
+    if (GEOSisEmpty_r(h, best) == 0 && GEOSGeom_getExtent_r(h, best, &x0, &y0, &x1, &y1)) {
+        double tol = fmax(x1 - x0, y1 - y0) / 100;
+        if (tol > 0) circle = GEOSMaximumInscribedCircle_r(h, best, tol);
+    }
+    if (circle) {
+        const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, circle);
+        int ok = cs && GEOSCoordSeq_getXY_r(h, cs, 0, lon, lat);
+        GEOSGeom_destroy_r(h, circle);
+        if (ok) return WG_OK;
+    }
+    return wg_geom_point_on_surface(ctx, best, lon, lat);
+}

@@ -75,4 +75,25 @@ GEOSGeometry *wg_geom_from_wkb(wg_ctx *ctx, const unsigned char *wkb, size_t len
  * GEOSFree_r. */
 char *wg_geom_to_geojson(wg_ctx *ctx, const GEOSGeometry *g);
 
+/* The coordinates of a polygonal geometry, flattened: for each polygon part in order, its
+ * exterior ring then its holes. Ring k is points [k ? ring_end[k - 1] : 0, ring_end[k]) of xy
+ * (lon, lat pairs, closing repeat included); part p is rings [p ? part_end[p - 1] : 0,
+ * part_end[p]). Capacities are in elements of each array. */
+typedef struct wg_rings {
+    double *xy;
+    size_t npts, ptcap;
+    size_t *ring_end;
+    size_t nrings, rcap;
+    size_t *part_end;
+    size_t nparts, pcap;
+} wg_rings;
+/* Appends the parts of g (Polygon or MultiPolygon; other types add nothing) to out. WG_OK,
+ * WG_ENOMEM or WG_EGEOS (recorded on ctx). */
+int wg_geom_append_rings(wg_ctx *ctx, const GEOSGeometry *g, wg_rings *out);
+void wg_rings_free(wg_rings *r);
+/* A label point for a (multi)polygon: the centre of the largest circle inside its largest
+ * part (GEOSMaximumInscribedCircle, to 1/100 of the part's extent), so inside and away from
+ * the edges; GEOSPointOnSurface if that fails. WG_OK or WG_EGEOS. */
+int wg_geom_label_point(wg_ctx *ctx, const GEOSGeometry *g, double *lon, double *lat);
+
 #endif

@@ -46,6 +46,23 @@ void tu_remove_store(char *path)
     free(path);
 }
 
+wg_ctx *tu_open_store(char **path)
+{
+    wg_ctx *ctx = wg_ctx_new();
+    assert_non_null(ctx);
+    *path = tu_temp_path(".sqlite");
+    int rc = wg_store_open(ctx, *path, WG_STORE_CREATE);
+    if (rc != WG_OK) print_error("store: %s\n", wg_errmsg(ctx));
+    assert_int_equal(WG_OK, rc);
+    return ctx;
+}
+
+void tu_close_store(wg_ctx *ctx, char *path)
+{
+    wg_ctx_free(ctx);
+    tu_remove_store(path);
+}
+
 GEOSGeometry *tu_wkt(wg_ctx *ctx, const char *wkt)
 {
     GEOSWKTReader *r = GEOSWKTReader_create_r(wg_geos(ctx));
@@ -122,6 +139,22 @@ void tu_import_file(wg_ctx *ctx, const char *path, int level, int replace, size_
     if (rc != WG_OK) print_error("import: %s\n", wg_errmsg(ctx));
     assert_int_equal(WG_OK, rc);
     assert_int_equal(n, st.imported);
+}
+
+size_t tu_import_points(wg_ctx *ctx, const char *csv, int events)
+{
+    char *path = tu_temp_path(".csv"); /* the format goes by the name */
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(csv, fp);
+    fclose(fp);
+    wg_point_import_opts o = {0};
+    wg_import_stats st;
+    int rc = events ? wg_import_events(ctx, path, &o, &st) : wg_import_addresses(ctx, path, &o, &st);
+    if (rc != WG_OK) print_error("import: %s\n", wg_errmsg(ctx));
+    assert_int_equal(WG_OK, rc);
+    tu_remove_temp(path);
+    return st.imported;
 }
 
 void tu_import_rects(wg_ctx *ctx, int level, const tu_rect *r, size_t n, int replace)

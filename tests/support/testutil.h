@@ -9,6 +9,9 @@ char *tu_write_temp(const char *contents);
 char *tu_temp_path(const char *suffix);
 /* Removes a store and its -wal/-shm companions, then frees the path. */
 void tu_remove_store(char *path);
+/* A new context on a new temporary store (*path: malloc'd); close with tu_close_store. */
+wg_ctx *tu_open_store(char **path);
+void tu_close_store(wg_ctx *ctx, char *path);
 /* Parses WKT with ctx's GEOS handle; aborts the test on failure. Caller destroys. */
 GEOSGeometry *tu_wkt(wg_ctx *ctx, const char *wkt);
 /* As tu_write_temp, for n bytes that may contain NUL; malloc'd path. */
@@ -28,6 +31,9 @@ typedef struct tu_rect {
 char *tu_rects_geojson(const tu_rect *r, size_t n);
 /* Imports a GeoJSON file as one level of the draft and asserts all n features were imported. */
 void tu_import_file(wg_ctx *ctx, const char *path, int level, int replace, size_t n);
+/* Imports CSV text (header row first) as addresses (events = 0) or events and asserts it
+ * succeeds; returns the number of rows imported. */
+size_t tu_import_points(wg_ctx *ctx, const char *csv, int events);
 /* tu_rects_geojson + tu_import_file. */
 void tu_import_rects(wg_ctx *ctx, int level, const tu_rect *r, size_t n, int replace);
 

@@ -1,0 +1,68 @@
+/* /health and /metrics (Prometheus text exposition format 0.0.4). */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ROUTE_NAME[RT_COUNT] = {"other", "lookup", "lookup_batch", "tile", "tilejson",
+                                                 "features", "health", "metrics", "map"};
+
+enum MHD_Result h_health(req *r)
+{
+    r->snap = state_acquire(r->s, r->ctx);
+    if (!r->snap) return reply_error(r, 503, "unavailable", "no active generation");
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "status", json_object_new_string("ok"));
+    json_object_object_add(o, "generation", json_object_new_int64(r->snap->gen));
+    json_object_object_add(o, "grids", json_object_new_int64((int64_t)wg_lookup_count(r->snap->lk, 3)));
+    json_object_object_add(o, "uptime_s", json_object_new_double(srv_now() - r->s->started));
+    return reply_json(r, 200, o);
+}
+
+enum MHD_Result h_metrics(req *r)
+{
+    static const char *const BOUNDS[] = {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
+                                         "0.05", "0.25", "1", "+Inf"};
+    size_t cap = 64 * 1024, n = 0;
+    char *out = malloc(cap);
+    if (!out) return reply_error(r, 503, "out_of_memory", "out of memory");
+#define EMIT(...) (n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, __VA_ARGS__))
+    const metrics *m = &r->s->m;
+    EMIT("# HELP wangge_requests_total HTTP requests answered, by route and status class.\n"
+         "# TYPE wangge_requests_total counter\n");
+    for (int rt = 0; rt < RT_COUNT; rt++)
+        for (int c = 1; c <= 5; c++) {
+            unsigned long v = atomic_load(&m->requests[rt][c]);
+            if (v) EMIT("wangge_requests_total{route=\"%s\",code=\"%dxx\"} %lu\n", ROUTE_NAME[rt], c, v);
+        }
+    EMIT("# HELP wangge_request_seconds Time from request start to completion.\n"
+         "# TYPE wangge_request_seconds histogram\n");
+    for (int rt = 0; rt < RT_COUNT; rt++) {
+        unsigned long cum = 0;
+        for (int b = 0; b <= LAT_BUCKETS; b++) cum += atomic_load(&m->latency[rt][b]);
+        if (!cum) continue;
+        unsigned long run = 0;
+        for (int b = 0; b <= LAT_BUCKETS; b++) {
+            run += atomic_load(&m->latency[rt][b]);
+            EMIT("wangge_request_seconds_bucket{route=\"%s\",le=\"%s\"} %lu\n", ROUTE_NAME[rt], BOUNDS[b], run);
+        }
+        EMIT("wangge_request_seconds_sum{route=\"%s\"} %.6f\n", ROUTE_NAME[rt], atomic_load(&m->latency_us_sum[rt]) / 1e6);
+        EMIT("wangge_request_seconds_count{route=\"%s\"} %lu\n", ROUTE_NAME[rt], cum);
+    }
+    EMIT("# HELP wangge_tile_cache_hits_total Tiles served from the cache.\n# TYPE wangge_tile_cache_hits_total counter\n"
+         "wangge_tile_cache_hits_total %lu\n", atomic_load(&m->tile_hits));
+    EMIT("# HELP wangge_tile_cache_misses_total Tiles rendered.\n# TYPE wangge_tile_cache_misses_total counter\n"
+         "wangge_tile_cache_misses_total %lu\n", atomic_load(&m->tile_misses));
+    EMIT("# HELP wangge_generation_reloads_total Publishes noticed and loaded.\n# TYPE wangge_generation_reloads_total counter\n"
+         "wangge_generation_reloads_total %lu\n", atomic_load(&m->reloads));
+    snapshot *snap = state_acquire(r->s, r->ctx);
+    if (snap) {
+        EMIT("# HELP wangge_active_generation The generation answering requests.\n# TYPE wangge_active_generation gauge\n"
+             "wangge_active_generation %lld\n", (long long)snap->gen);
+        state_release(snap);
+    }
+#undef EMIT
+    if (n >= cap) n = cap - 1;
+    return reply(r, 200, "text/plain; version=0.0.4", out, n, MHD_RESPMEM_MUST_FREE, NULL);
+}

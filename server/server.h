@@ -1,0 +1,138 @@
+/* wangge-server: shared types of the HTTP layer. The server is thin: it parses requests,
+ * calls libwangge and formats answers; every GIS decision lives in lib/. */
+#ifndef WANGGE_SERVER_H
+#define WANGGE_SERVER_H
+
+#include "wangge/common.h"
+#include "wangge/lookup.h"
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct srv_config {
+    const char *addr;     /* listen address (default 127.0.0.1) */
+    int port;             /* default 8080; 0 = any free port (printed) */
+    const char *store;    /* default wangge.sqlite */
+    const char *geodata;  /* city directory to create a missing store from */
+    const char *web_dir;  /* built map page assets */
+    int threads;          /* worker threads (default: number of CPUs) */
+    int max_conns;        /* connection limit */
+    int per_ip;           /* connections per client address */
+    int timeout_s;        /* idle connection timeout */
+    size_t max_body;      /* request body cap (413 above) */
+    size_t max_batch;     /* points per POST /v1/lookup (413 above) */
+    size_t tile_cache_mb; /* tile cache bound */
+    const char *access_log; /* "-" stderr, a file, or "off" */
+} srv_config;
+
+/* One generation's read-only state, shared by every thread, reference counted. */
+typedef struct snapshot {
+    atomic_int refs;
+    int64_t gen;
+    wg_lookup *lk;
+    pthread_mutex_t ts_mu;    /* guards the lazy tileset */
+    struct wg_tileset *ts;
+} snapshot;
+
+enum route {
+    RT_OTHER, RT_LOOKUP, RT_LOOKUP_BATCH, RT_TILE, RT_TILEJSON, RT_OGC, RT_HEALTH, RT_METRICS, RT_MAP,
+    RT_COUNT
+};
+
+#define LAT_BUCKETS 10
+typedef struct metrics {
+    atomic_ulong requests[RT_COUNT][6]; /* by status class 1xx..5xx (index 1..5) */
+    atomic_ulong latency[RT_COUNT][LAT_BUCKETS + 1];
+    atomic_ulong latency_us_sum[RT_COUNT];
+    atomic_ulong tile_hits, tile_misses, reloads;
+} metrics;
+
+struct tile_cache;
+struct web_assets;
+
+typedef struct server {
+    srv_config cfg;
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t mu;        /* guards cur */
+    pthread_mutex_t reload_mu; /* one reload at a time */
+    snapshot *cur;
+    snapshot *extra[4];        /* other generations asked for with generation=N */
+    pthread_key_t thread_key;
+    char *wal_path;
+    metrics m;
+    struct tile_cache *tiles;
+    struct web_assets *web;
+    FILE *log;
+    pthread_mutex_t log_mu;
+    double started;
+} server;
+
+/* One request in flight. */
+typedef struct req {
+    server *s;
+    struct MHD_Connection *conn;
+    const char *method, *url;
+    char *body;
+    size_t len, cap;
+    int too_large;
+    wg_ctx *ctx;      /* this thread's context (read-only store connection) */
+    snapshot *snap;   /* the active generation, held for the request */
+    enum route route;
+    unsigned status;
+    size_t sent;
+    double t0;
+} req;
+
+double srv_now(void);
+
+/* state.c */
+int state_init(server *s);
+void state_free(server *s);
+/* This thread's context, opened on first use; NULL on failure. */
+wg_ctx *state_thread_ctx(server *s);
+/* The active generation's snapshot (noticing a publish by any process first). Release it. */
+snapshot *state_acquire(server *s, wg_ctx *ctx);
+/* The snapshot of generation gen (active or not); NULL with rc set (WG_ENOTFOUND, ...). */
+snapshot *state_acquire_gen(server *s, wg_ctx *ctx, int64_t gen, int *rc);
+void state_release(snapshot *snap);
+/* The tileset of a snapshot, built on first use; NULL on failure. */
+struct wg_tileset *state_tileset(snapshot *snap, wg_ctx *ctx, int *rc);
+
+/* http.c: answers. Each returns the MHD result of queueing the response. */
+enum MHD_Result reply(req *r, unsigned status, const char *ctype, const void *data, size_t len,
+                      enum MHD_ResponseMemoryMode mode, const char *const *headers /* name,value,...,NULL */);
+enum MHD_Result reply_json(req *r, unsigned status, json_object *o); /* consumes o */
+enum MHD_Result reply_text_json(req *r, unsigned status, const char *ctype, char *text); /* frees text */
+enum MHD_Result reply_error(req *r, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps a library rc to an HTTP error with wg_errmsg(ctx). */
+enum MHD_Result reply_rc(req *r, int rc);
+const char *req_arg(req *r, const char *name);
+const char *req_header(req *r, const char *name);
+/* 400 unless every query parameter is in allowed (NULL-terminated); returns 1 if all ok. */
+int req_args_allowed(req *r, const char *const *allowed, enum MHD_Result *res);
+/* Parses a finite double / whole number; 0 on garbage. */
+int parse_double(const char *s, double *v);
+int parse_i64(const char *s, int64_t *v);
+/* The request's base URL (scheme://host) for links. */
+void req_base_url(req *r, char *out, size_t n);
+
+/* handlers */
+enum MHD_Result h_lookup_get(req *r);
+enum MHD_Result h_lookup_post(req *r);
+enum MHD_Result h_health(req *r);
+enum MHD_Result h_metrics(req *r);
+enum MHD_Result h_tiles(req *r, const char *rest);
+enum MHD_Result h_ogc(req *r, const char *path);
+enum MHD_Result h_web(req *r, const char *path);
+int web_init(server *s);
+void web_free(server *s);
+int tiles_init(server *s);
+void tiles_free(server *s);
+
+#endif

@@ -1,0 +1,213 @@
+/* Shared read state: the active generation's snapshot, swapped when a publish is noticed, and
+ * one library context (GEOS, PROJ, read-only SQLite connection) per server thread.
+ *
+ * A publish by any process (this server or `wangge publish`) commits to the store's WAL, so
+ * each request compares the WAL file's size and change time with what its thread saw last;
+ * only when they differ does it ask SQLite for the active generation. A new generation is
+ * loaded by the first thread that notices, while the others wait on reload_mu, so no request
+ * that starts after the publish is answered from the old generation. */
+#include "server.h"
+#include "wangge/store.h"
+#include "wangge/tiles.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct thread_state {
+    wg_ctx *ctx;
+    struct timespec seen_mtime;
+    off_t seen_size;
+    int seen;
+} thread_state;
+
+static void thread_state_free(void *p)
+{
+    thread_state *t = p;
+    if (t) wg_ctx_free(t->ctx);
+    free(t);
+}
+
+double srv_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static thread_state *thread_get(server *s)
+{
+    thread_state *t = pthread_getspecific(s->thread_key);
+    if (t) return t;
+    t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->ctx = wg_ctx_new();
+    if (!t->ctx || wg_store_open(t->ctx, s->cfg.store, WG_STORE_READONLY) != WG_OK) {
+        if (t->ctx) fprintf(stderr, "wangge-server: %s\n", wg_errmsg(t->ctx));
+        thread_state_free(t);
+        return NULL;
+    }
+    pthread_setspecific(s->thread_key, t);
+    return t;
+}
+
+wg_ctx *state_thread_ctx(server *s)
+{
+    thread_state *t = thread_get(s);
+    return t ? t->ctx : NULL;
+}
+
+static snapshot *snapshot_load(wg_ctx *ctx, int64_t gen, int *rc)
+{
+    snapshot *snap = calloc(1, sizeof *snap);
+    if (!snap) {
+        *rc = WG_ENOMEM;
+        return NULL;
+    }
+    *rc = wg_lookup_load(ctx, gen, &snap->lk);
+    if (*rc != WG_OK) {
+        free(snap);
+        return NULL;
+    }
+    snap->gen = wg_lookup_generation(snap->lk);
+    atomic_init(&snap->refs, 1);
+    pthread_mutex_init(&snap->ts_mu, NULL);
+    return snap;
+}
+
+void state_release(snapshot *snap)
+{
+    if (!snap || atomic_fetch_sub(&snap->refs, 1) != 1) return;
+    wg_lookup_free(snap->lk);
+    if (snap->ts) wg_tileset_free(snap->ts);
+    pthread_mutex_destroy(&snap->ts_mu);
+    free(snap);
+}
+
+static snapshot *hold(server *s, snapshot **slot)
+{
+    pthread_mutex_lock(&s->mu);
+    snapshot *snap = *slot;
+    if (snap) atomic_fetch_add(&snap->refs, 1);
+    pthread_mutex_unlock(&s->mu);
+    return snap;
+}
+
+/* Loads generation gen as the active snapshot unless it already is. */
+static void reload(server *s, wg_ctx *ctx, int64_t gen)
+{
+    pthread_mutex_lock(&s->reload_mu);
+    snapshot *cur = hold(s, &s->cur);
+    int current = cur && cur->gen == gen;
+    state_release(cur);
+    if (!current) {
+        int rc;
+        snapshot *fresh = snapshot_load(ctx, gen, &rc);
+        if (fresh) {
+            pthread_mutex_lock(&s->mu);
+            snapshot *old = s->cur;
+            s->cur = fresh;
+            pthread_mutex_unlock(&s->mu);
+            state_release(old);
+            atomic_fetch_add(&s->m.reloads, 1);
+        } else {
+            fprintf(stderr, "wangge-server: cannot load generation %lld: %s\n", (long long)gen, wg_errmsg(ctx));
+        }
+    }
+    pthread_mutex_unlock(&s->reload_mu);
+}
+
+snapshot *state_acquire(server *s, wg_ctx *ctx)
+{
+    thread_state *t = pthread_getspecific(s->thread_key);
+    struct stat st;
+    int have = stat(s->wal_path, &st) == 0;
+    if (t && (!t->seen || (have && (st.st_size != t->seen_size || st.st_mtim.tv_sec != t->seen_mtime.tv_sec ||
+                                    st.st_mtim.tv_nsec != t->seen_mtime.tv_nsec)))) {
+        t->seen = 1;
+        if (have) {
+            t->seen_size = st.st_size;
+            t->seen_mtime = st.st_mtim;
+        }
+        int64_t active;
+        if (wg_gen_active(ctx, &active) == WG_OK) {
+            snapshot *cur = hold(s, &s->cur);
+            int stale = !cur || cur->gen != active;
+            state_release(cur);
+            if (stale) reload(s, ctx, active);
+        }
+    }
+    return hold(s, &s->cur);
+}
+
+snapshot *state_acquire_gen(server *s, wg_ctx *ctx, int64_t gen, int *rc)
+{
+    snapshot *cur = state_acquire(s, ctx);
+    if (cur && cur->gen == gen) return cur;
+    state_release(cur);
+    pthread_mutex_lock(&s->reload_mu);
+    snapshot *found = NULL;
+    for (int i = 0; i < 4 && !found; i++)
+        if (s->extra[i] && s->extra[i]->gen == gen) found = hold(s, &s->extra[i]);
+    if (!found) {
+        wg_gen_status status;
+        *rc = wg_gen_get_status(ctx, gen, &status);
+        found = *rc == WG_OK ? snapshot_load(ctx, gen, rc) : NULL;
+        if (found) { /* keep it: evict the oldest slot */
+            pthread_mutex_lock(&s->mu);
+            snapshot *old = s->extra[3];
+            memmove(&s->extra[1], &s->extra[0], 3 * sizeof s->extra[0]);
+            s->extra[0] = found;
+            atomic_fetch_add(&found->refs, 1);
+            pthread_mutex_unlock(&s->mu);
+            state_release(old);
+        }
+    }
+    pthread_mutex_unlock(&s->reload_mu);
+    return found;
+}
+
+struct wg_tileset *state_tileset(snapshot *snap, wg_ctx *ctx, int *rc)
+{
+    *rc = WG_OK;
+    pthread_mutex_lock(&snap->ts_mu);
+    if (!snap->ts) *rc = wg_tileset_build(ctx, snap->gen, &snap->ts);
+    struct wg_tileset *ts = snap->ts;
+    pthread_mutex_unlock(&snap->ts_mu);
+    return ts;
+}
+
+int state_init(server *s)
+{
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->reload_mu, NULL);
+    pthread_mutex_init(&s->log_mu, NULL);
+    if (pthread_key_create(&s->thread_key, thread_state_free) != 0) return WG_ENOMEM;
+    size_t n = strlen(s->cfg.store) + 8;
+    s->wal_path = malloc(n);
+    if (!s->wal_path) return WG_ENOMEM;
+    snprintf(s->wal_path, n, "%s-wal", s->cfg.store);
+    thread_state *t = thread_get(s);
+    if (!t) return WG_ESTORE;
+    int64_t active;
+    int rc = wg_gen_active(t->ctx, &active);
+    if (rc != WG_OK) {
+        fprintf(stderr, "wangge-server: %s: %s\n", s->cfg.store, wg_errmsg(t->ctx));
+        return rc;
+    }
+    s->cur = snapshot_load(t->ctx, active, &rc);
+    if (!s->cur) fprintf(stderr, "wangge-server: cannot load generation %lld: %s\n", (long long)active, wg_errmsg(t->ctx));
+    return rc;
+}
+
+void state_free(server *s)
+{
+    state_release(s->cur);
+    for (int i = 0; i < 4; i++) state_release(s->extra[i]);
+    thread_state_free(pthread_getspecific(s->thread_key));
+    pthread_setspecific(s->thread_key, NULL);
+    pthread_key_delete(s->thread_key);
+    free(s->wal_path);
+}
