@@ -8,3 +8,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd "$build"
 ctest --output-on-failure -j2 --timeout 1200
+# The optimised build the main command uses must compile too (-O2 adds warnings of its own).
+cd "$here"
+cmake -S "$here" -B "$here/build-opt" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$here/build-opt" -j"$(nproc)" >/dev/null
+echo "optimised build: ok"

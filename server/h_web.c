@@ -82,17 +82,17 @@ static unsigned char *read_all(const char *path, size_t *len, char *why, size_t 
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(why, whyn, "%s: %s", path, strerror(errno));
+        snprintf(why, whyn, "%.160s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     unsigned char *buf = NULL;
     if (fstat(fileno(f), &st) != 0 || st.st_size < 0 || (size_t)st.st_size > WEB_MAX_FILE) {
-        snprintf(why, whyn, "%s: unreadable or larger than %u bytes", path, WEB_MAX_FILE);
+        snprintf(why, whyn, "%.160s: unreadable or larger than %u bytes", path, WEB_MAX_FILE);
     } else if (!(buf = malloc((size_t)st.st_size + 1))) {
-        snprintf(why, whyn, "%s: out of memory", path);
+        snprintf(why, whyn, "%.160s: out of memory", path);
     } else if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        snprintf(why, whyn, "%s: short read", path);
+        snprintf(why, whyn, "%.160s: short read", path);
         free(buf);
         buf = NULL;
     } else {
