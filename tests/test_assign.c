@@ -86,14 +86,7 @@ static void import_csv(fixture *f, const char *text, int events)
     tu_import_points(f->ctx, text, events);
 }
 
-static long long q_int(fixture *f, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(f->ctx->db, sql, -1, &st, NULL));
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
+#define q_int(f, sql) tu_q_int((f)->ctx, (sql))
 
 /* One assignment row as "grid|nearest|dist" with dist rounded to 0.1 m ("" for NULL). */
 static void row(fixture *f, int64_t gen, const char *kind, int64_t id, char *out, size_t len,

@@ -20,48 +20,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef struct issue_rec {
-    size_t where;
-    int is_line, repaired, has_code;
-    char code[40], kind[32], reason[300];
-} issue_rec;
-
-typedef struct issues {
-    issue_rec v[32];
-    size_t n;
-} issues;
-
-static void collect(void *ud, const wg_import_issue *is)
-{
-    issues *c = ud;
-    assert_true(c->n < 32);
-    issue_rec *r = &c->v[c->n++];
-    r->where = is->where;
-    r->is_line = is->is_line;
-    r->repaired = is->repaired;
-    r->has_code = is->code != NULL;
-    snprintf(r->code, sizeof r->code, "%s", is->code ? is->code : "");
-    snprintf(r->kind, sizeof r->kind, "%s", is->kind);
-    snprintf(r->reason, sizeof r->reason, "%s", is->reason ? is->reason : "");
-}
-
-static void expect_issue(const issues *c, size_t i, size_t where, const char *kind,
-                         const char *code, int repaired)
-{
-    assert_true(i < c->n);
-    if (c->v[i].where != where || strcmp(c->v[i].kind, kind) != 0)
-        print_error("issue %zu: got %zu %s (%s), expected %zu %s\n", i, c->v[i].where, c->v[i].kind,
-                    c->v[i].reason, where, kind);
-    assert_int_equal(where, c->v[i].where);
-    assert_string_equal(kind, c->v[i].kind);
-    assert_int_equal(repaired, c->v[i].repaired);
-    if (code)
-        assert_string_equal(code, c->v[i].code);
-    else
-        assert_false(c->v[i].has_code);
-    assert_true(c->v[i].reason[0] != '\0');
-}
-
 /* A FeatureCollection built feature by feature in memory, then written to a temp file. */
 typedef struct fc {
     char *buf;
@@ -108,21 +66,10 @@ static char *fc_end(fc *c)
     return path;
 }
 
-/* Writes text to a fresh temp path ending in suffix (the import picks CSV by ".csv"). */
-static char *write_named(const char *suffix, const char *text)
-{
-    char *path = tu_temp_path(suffix);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 typedef struct fixture {
     wg_ctx *ctx;
     char *path;
-    issues is;
+    tu_issues is;
 } fixture;
 
 static void open_store(fixture *f)
@@ -140,14 +87,7 @@ static void close_store(fixture *f)
     tu_remove_store(f->path);
 }
 
-static long long q_int(fixture *f, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(f->ctx->db, sql, -1, &st, NULL));
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
+#define q_int(f, sql) tu_q_int((f)->ctx, (sql))
 
 /* First column of the first row as text into out ("" for NULL, "<none>" for no row). */
 static void q_text(fixture *f, const char *sql, char *out, size_t len)
@@ -180,7 +120,7 @@ static int import_units(fixture *f, const char *path, int level, int flags_skip,
     o.skip_rejected = flags_skip;
     o.repair = repair;
     o.replace = replace;
-    o.on_issue = collect;
+    o.on_issue = tu_collect_issue;
     o.ud = &f->is;
     f->is.n = 0;
     return wg_import_units(f->ctx, path, &o, st);
@@ -192,7 +132,7 @@ static int import_points(fixture *f, const char *path, int events, int skip, int
     wg_point_import_opts o = {0};
     o.skip_rejected = skip;
     o.replace = replace;
-    o.on_issue = collect;
+    o.on_issue = tu_collect_issue;
     o.ud = &f->is;
     f->is.n = 0;
     return events ? wg_import_events(f->ctx, path, &o, st)
@@ -329,17 +269,17 @@ static char *bad_file(void)
     return fc_end(&c);
 }
 
-static void expect_bad_file_issues(const issues *is)
+static void expect_bad_file_issues(const tu_issues *is)
 {
     assert_int_equal(7, is->n);
-    expect_issue(is, 0, 1, "unclosed_ring", "440307001001003", 0);
-    expect_issue(is, 1, 2, "invalid", "440307001001004", 0);
+    tu_expect_issue(is, 0, 1, "unclosed_ring", "440307001001003", 0);
+    tu_expect_issue(is, 1, 2, "invalid", "440307001001004", 0);
     assert_non_null(strstr(is->v[1].reason, "Self-intersection"));
-    expect_issue(is, 2, 3, "missing_code", NULL, 0);
-    expect_issue(is, 3, 4, "missing_parent", "G7", 0);
-    expect_issue(is, 4, 5, "duplicate_code", "440307001001002", 0); /* twice in the file */
-    expect_issue(is, 5, 6, "duplicate_code", "440307001001001", 0); /* already in the draft */
-    expect_issue(is, 6, 7, "out_of_range", "440307001001006", 0);
+    tu_expect_issue(is, 2, 3, "missing_code", NULL, 0);
+    tu_expect_issue(is, 3, 4, "missing_parent", "G7", 0);
+    tu_expect_issue(is, 4, 5, "duplicate_code", "440307001001002", 0); /* twice in the file */
+    tu_expect_issue(is, 5, 6, "duplicate_code", "440307001001001", 0); /* already in the draft */
+    tu_expect_issue(is, 6, 7, "out_of_range", "440307001001006", 0);
 }
 
 static void import_one_grid(fixture *f)
@@ -425,8 +365,8 @@ static void test_repair(void **state)
     assert_int_equal(2, st.repaired);
     assert_int_equal(0, st.rejected);
     assert_int_equal(2, f.is.n);
-    expect_issue(&f.is, 0, 0, "invalid", "440307001001001", 1);
-    expect_issue(&f.is, 1, 1, "unclosed_ring", "440307001001002", 1);
+    tu_expect_issue(&f.is, 0, 0, "invalid", "440307001001001", 1);
+    tu_expect_issue(&f.is, 1, 1, "unclosed_ring", "440307001001002", 1);
     tu_remove_temp(p);
 
     /* the bowtie's two lobes are the west and east quarters of the cell: half its area */
@@ -455,7 +395,7 @@ static void test_repair(void **state)
     assert_int_equal(WG_EDATA, import_units(&f, p, WG_LEVEL_GRID, 0, 1, 0, &st));
     assert_int_equal(1, st.rejected);
     assert_int_equal(0, st.repaired);
-    expect_issue(&f.is, 0, 0, "invalid", "440307001001003", 0);
+    tu_expect_issue(&f.is, 0, 0, "invalid", "440307001001003", 0);
     assert_int_equal(2, q_int(&f, "SELECT count(*) FROM units"));
     tu_remove_temp(p);
     close_store(&f);
@@ -579,7 +519,7 @@ static void test_addresses_csv(void **state)
     open_store(&f);
     wg_import_stats st;
     /* no households column: every address counts one household */
-    char *p = write_named(".csv", "lon,lat,label\n114.465,22.625,a\n114.475,22.625,b\n"
+    char *p = tu_write_named(".csv", "lon,lat,label\n114.465,22.625,a\n114.475,22.625,b\n"
                                   "114.475,22.635,\n");
     assert_int_equal(WG_OK, import_points(&f, p, 0, 0, 0, &st));
     assert_int_equal(3, st.read);
@@ -592,7 +532,7 @@ static void test_addresses_csv(void **state)
     tu_remove_temp(p);
 
     /* bad households, a bad coordinate, a coordinate out of range: each by its line */
-    p = write_named(".csv", "lon,lat,households\n"
+    p = tu_write_named(".csv", "lon,lat,households\n"
                             "114.46,22.62,2\n"   /* line 2 */
                             "114.46,22.62,x\n"   /* 3 */
                             "114.46,22.62,-1\n"  /* 4 */
@@ -609,7 +549,7 @@ static void test_addresses_csv(void **state)
     const char *kinds[] = {"bad_households", "bad_households", "bad_households", "malformed",
                            "out_of_range"};
     for (int i = 0; i < 5; i++) {
-        expect_issue(&f.is, i, lines[i], kinds[i], NULL, 0);
+        tu_expect_issue(&f.is, i, lines[i], kinds[i], NULL, 0);
         assert_int_equal(1, f.is.v[i].is_line);
     }
     assert_int_equal(3, q_int(&f, "SELECT count(*) FROM addresses"));
@@ -621,7 +561,7 @@ static void test_addresses_csv(void **state)
     tu_remove_temp(p);
 
     /* replace drops what was there */
-    p = write_named(".csv", "LON,LAT,households\n114.47,22.63,0\n");
+    p = tu_write_named(".csv", "LON,LAT,households\n114.47,22.63,0\n");
     assert_int_equal(WG_OK, import_points(&f, p, 0, 0, 1, &st));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM addresses"));
     assert_int_equal(0, q_int(&f, "SELECT households FROM addresses"));
@@ -634,20 +574,20 @@ static void test_points_csv_failures(void **state)
     fixture f;
     open_store(&f);
     wg_import_stats st;
-    char *p = write_named(".csv", "x,lat\n114.46,22.62\n");
+    char *p = tu_write_named(".csv", "x,lat\n114.46,22.62\n");
     assert_int_equal(WG_EDATA, import_points(&f, p, 0, 1, 0, &st));
     assert_non_null(strstr(wg_errmsg(f.ctx), "lon"));
     tu_remove_temp(p);
 
     /* the same file with the columns named */
-    p = write_named(".csv", "x,y,hh\n114.46,22.62,4\n");
+    p = tu_write_named(".csv", "x,y,hh\n114.46,22.62,4\n");
     wg_point_import_opts o = {.lon_col = "x", .lat_col = "y", .households_col = "hh"};
     assert_int_equal(WG_OK, wg_import_addresses(f.ctx, p, &o, &st));
     assert_int_equal(4, q_int(&f, "SELECT households FROM addresses"));
     tu_remove_temp(p);
 
     /* a ragged row stops the import; nothing is stored even with skip_rejected */
-    p = write_named(".csv", "lon,lat\n114.46,22.62\n114.46,22.62,9\n");
+    p = tu_write_named(".csv", "lon,lat\n114.46,22.62\n114.46,22.62,9\n");
     assert_int_equal(WG_EDATA, import_points(&f, p, 0, 1, 0, &st));
     assert_non_null(strstr(wg_errmsg(f.ctx), ":3"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM addresses"));
@@ -662,7 +602,7 @@ static void test_events_csv(void **state)
     fixture f;
     open_store(&f);
     wg_import_stats st;
-    char *p = write_named(".csv", "lon,lat,category,time,status,description\n"
+    char *p = tu_write_named(".csv", "lon,lat,category,time,status,description\n"
                                   "114.46,22.62,0101,2024-05-01T08:00:00Z,,pothole\n" /* 2 */
                                   "114.46,22.62,101,2024-05-01,,\n"                   /* 3 */
                                   "114.46,22.62,01011,2024-05-01,,\n"                 /* 4 */
@@ -671,10 +611,10 @@ static void test_events_csv(void **state)
                                   "114.47,22.63,0303,2024-05-02,closed,\n");          /* 7 */
     assert_int_equal(WG_EDATA, import_points(&f, p, 1, 0, 0, &st));
     assert_int_equal(4, f.is.n);
-    expect_issue(&f.is, 0, 3, "bad_category", NULL, 0);
-    expect_issue(&f.is, 1, 4, "bad_category", NULL, 0);
-    expect_issue(&f.is, 2, 5, "bad_category", NULL, 0);
-    expect_issue(&f.is, 3, 6, "missing_time", NULL, 0);
+    tu_expect_issue(&f.is, 0, 3, "bad_category", NULL, 0);
+    tu_expect_issue(&f.is, 1, 4, "bad_category", NULL, 0);
+    tu_expect_issue(&f.is, 2, 5, "bad_category", NULL, 0);
+    tu_expect_issue(&f.is, 3, 6, "missing_time", NULL, 0);
     assert_int_equal(0, q_int(&f, "SELECT count(*) FROM events"));
 
     assert_int_equal(WG_OK, import_points(&f, p, 1, 1, 0, &st));
@@ -710,11 +650,11 @@ static void test_addresses_geojson_points(void **state)
     char *p = fc_end(&c);
     assert_int_equal(WG_EDATA, import_points(&f, p, 0, 0, 0, &st));
     assert_int_equal(3, f.is.n);
-    expect_issue(&f.is, 0, 2, "bad_point", NULL, 0);
+    tu_expect_issue(&f.is, 0, 2, "bad_point", NULL, 0);
     /* GeoJSON points are checked whole: out of range is a bad point, with the reason */
-    expect_issue(&f.is, 1, 3, "bad_point", NULL, 0);
+    tu_expect_issue(&f.is, 1, 3, "bad_point", NULL, 0);
     assert_non_null(strstr(f.is.v[1].reason, "out of range"));
-    expect_issue(&f.is, 2, 4, "bad_households", NULL, 0);
+    tu_expect_issue(&f.is, 2, 4, "bad_households", NULL, 0);
     assert_int_equal(0, f.is.v[0].is_line);
     assert_int_equal(0, q_int(&f, "SELECT count(*) FROM addresses"));
 
@@ -771,7 +711,7 @@ static void test_null_geometry_type_rejected(void **state)
     char *p = fc_end(&c);
     assert_int_equal(WG_OK, import_units(&f, p, WG_LEVEL_GRID, 1, 0, 0, &st));
     assert_int_equal(1, st.imported);
-    expect_issue(&f.is, 0, 1, "wrong_type", "440307001001002", 0);
+    tu_expect_issue(&f.is, 0, 1, "wrong_type", "440307001001002", 0);
     tu_remove_temp(p);
 
     fc_begin(&c);
@@ -780,7 +720,7 @@ static void test_null_geometry_type_rejected(void **state)
     p = fc_end(&c);
     assert_int_equal(WG_OK, import_points(&f, p, 0, 1, 0, &st));
     assert_int_equal(1, st.imported);
-    expect_issue(&f.is, 0, 1, "bad_point", NULL, 0);
+    tu_expect_issue(&f.is, 0, 1, "bad_point", NULL, 0);
     tu_remove_temp(p);
     close_store(&f);
 }

@@ -23,49 +23,10 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef struct issue_rec {
-    size_t where;
-    int is_line, repaired;
-    char code[80], kind[32], reason[300];
-} issue_rec;
-
-typedef struct issues {
-    issue_rec v[32];
-    size_t n;
-} issues;
-
-static void collect(void *ud, const wg_import_issue *is)
-{
-    issues *c = ud;
-    assert_true(c->n < 32);
-    issue_rec *r = &c->v[c->n++];
-    r->where = is->where;
-    r->is_line = is->is_line;
-    r->repaired = is->repaired;
-    snprintf(r->code, sizeof r->code, "%s", is->code ? is->code : "");
-    snprintf(r->kind, sizeof r->kind, "%s", is->kind);
-    snprintf(r->reason, sizeof r->reason, "%s", is->reason ? is->reason : "");
-}
-
-/* Issue i is at `where` with `kind`, for code ("" = none), repaired or not, with a reason. */
-static void expect_issue(const issues *c, size_t i, size_t where, const char *kind,
-                         const char *code, int repaired)
-{
-    assert_true(i < c->n);
-    if (c->v[i].where != where || strcmp(c->v[i].kind, kind) != 0)
-        print_error("issue %zu: got %zu %s (%s), expected %zu %s\n", i, c->v[i].where, c->v[i].kind,
-                    c->v[i].reason, where, kind);
-    assert_int_equal(where, c->v[i].where);
-    assert_string_equal(kind, c->v[i].kind);
-    assert_string_equal(code, c->v[i].code);
-    assert_int_equal(repaired, c->v[i].repaired);
-    assert_true(c->v[i].reason[0] != '\0');
-}
-
 typedef struct fixture {
     wg_ctx *ctx;
     char *path;
-    issues is;
+    tu_issues is;
 } fixture;
 
 static void open_store(fixture *f)
@@ -83,51 +44,15 @@ static void close_store(fixture *f)
     tu_remove_store(f->path);
 }
 
-static long long q_int(fixture *f, const char *sql)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(f->ctx->db, sql, -1, &st, NULL) != SQLITE_OK)
-        print_error("%s: %s\n", sql, sqlite3_errmsg(f->ctx->db));
-    assert_non_null(st);
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* First column of the first row as text into out ("<null>" for NULL, "<none>" for no row). */
-static const char *q_text(fixture *f, const char *sql, char *out, size_t len)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(f->ctx->db, sql, -1, &st, NULL) != SQLITE_OK)
-        print_error("%s: %s\n", sql, sqlite3_errmsg(f->ctx->db));
-    assert_non_null(st);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(out, len, "%s", t ? (const char *)t : "<null>");
-    } else {
-        snprintf(out, len, "<none>");
-    }
-    sqlite3_finalize(st);
-    return out;
-}
-
-/* Writes text to a fresh temp path ending in suffix (CSV is picked by ".csv"). */
-static char *write_named(const char *suffix, const char *text)
-{
-    char *path = tu_temp_path(suffix);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
+#define q_int(f, sql) tu_q_int((f)->ctx, (sql))
+#define q_text(f, sql, out, len) tu_q_text((f)->ctx, (sql), (out), (len))
 
 static int import_workers(fixture *f, const char *path, int skip, int replace, wg_import_stats *st)
 {
     wg_point_import_opts o = {0};
     o.skip_rejected = skip;
     o.replace = replace;
-    o.on_issue = collect;
+    o.on_issue = tu_collect_issue;
     o.ud = &f->is;
     f->is.n = 0;
     return wg_import_workers(f->ctx, path, &o, st);
@@ -140,7 +65,7 @@ static int import_layer(fixture *f, const char *path, const char *layer, int ski
     o.skip_rejected = skip;
     o.repair = repair;
     o.replace = replace;
-    o.on_issue = collect;
+    o.on_issue = tu_collect_issue;
     o.ud = &f->is;
     f->is.n = 0;
     return wg_import_layer(f->ctx, path, layer, &o, st);
@@ -229,7 +154,7 @@ static void test_v1_store_upgrades_in_place(void **state)
     assert_int_equal(WG_OK, wg_store_open(ctx, path, WG_STORE_CREATE));
     const tu_rect r[] = {{"440307006", 114.44, 22.61, 114.48, 22.63, "\"name\":\"d\""}};
     tu_import_rects(ctx, WG_LEVEL_DISTRICT, r, 1, 0);
-    char *csv = write_named(".csv", "lon,lat,households\n114.45,22.62,3\n114.46,22.62,2\n");
+    char *csv = tu_write_named(".csv", "lon,lat,households\n114.45,22.62,3\n114.46,22.62,2\n");
     wg_import_stats st;
     wg_point_import_opts po = {0};
     assert_int_equal(WG_OK, wg_import_addresses(ctx, csv, &po, &st));
@@ -270,7 +195,7 @@ static void test_v1_store_upgrades_in_place(void **state)
     assert_int_equal(WG_OK, import_layer(&f, p, "roads", 0, 0, 0, &st));
     assert_int_equal(1, st.imported);
     tu_remove_temp(p);
-    csv = write_named(".csv", "id,name,role\nW1,张伟,officer\n");
+    csv = tu_write_named(".csv", "id,name,role\nW1,张伟,officer\n");
     assert_int_equal(WG_OK, import_workers(&f, csv, 0, 0, &st));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM workers"));
     tu_remove_temp(csv);
@@ -289,7 +214,7 @@ static void test_workers_csv_fields(void **state)
 {
     fixture f;
     open_store(&f);
-    char *p = write_named(".csv", ROSTER);
+    char *p = tu_write_named(".csv", ROSTER);
     wg_import_stats st;
     assert_int_equal(WG_OK, import_workers(&f, p, 0, 0, &st));
     assert_int_equal(3, st.read);
@@ -317,7 +242,7 @@ static void test_workers_csv_fields(void **state)
     tu_remove_temp(p);
 
     /* columns in another order, no position columns, seen_at, on_duty spelled out */
-    p = write_named(".csv", "role,on_duty,name,id,seen_at,lon,lat\n"
+    p = tu_write_named(".csv", "role,on_duty,name,id,seen_at,lon,lat\n"
                             "officer,true,赵,X1,2024-05-01T08:00:00Z,114.5,22.5\n"
                             "officer,FALSE,钱,X2,,,\n");
     assert_int_equal(WG_OK, import_workers(&f, p, 0, 0, &st));
@@ -326,7 +251,7 @@ static void test_workers_csv_fields(void **state)
     assert_string_equal("1|2024-05-01T08:00:00Z", t);
     assert_int_equal(0, q_int(&f, "SELECT on_duty FROM workers WHERE id = 'X2'"));
     tu_remove_temp(p);
-    p = write_named(".csv", "id,name,role\nX3,孙,grid_worker\n");
+    p = tu_write_named(".csv", "id,name,role\nX3,孙,grid_worker\n");
     assert_int_equal(WG_OK, import_workers(&f, p, 0, 0, &st));
     assert_int_equal(1, q_int(&f, "SELECT lon IS NULL FROM workers WHERE id = 'X3'"));
     tu_remove_temp(p);
@@ -339,11 +264,11 @@ static void test_workers_rejections(void **state)
     fixture f;
     open_store(&f);
     wg_import_stats st;
-    char *good = write_named(".csv", ROSTER);
+    char *good = tu_write_named(".csv", ROSTER);
     assert_int_equal(WG_OK, import_workers(&f, good, 0, 0, &st));
     tu_remove_temp(good);
 
-    char *p = write_named(".csv", "id,name,phone,role,home_grid,lon,lat,on_duty\n"
+    char *p = tu_write_named(".csv", "id,name,phone,role,home_grid,lon,lat,on_duty\n"
                                   "A1,甲,,grid_worker,440307006001001,114.46,22.63,1\n" /* 2 ok */
                                   "A2,乙,,boss,,,,0\n"                                  /* 3 */
                                   ",丙,,officer,,,,0\n"                                 /* 4 */
@@ -362,18 +287,18 @@ static void test_workers_rejections(void **state)
     assert_int_equal(10, st.rejected);
     assert_int_equal(0, st.imported);
     assert_int_equal(10, f.is.n);
-    expect_issue(&f.is, 0, 3, "bad_role", "A2", 0);
-    expect_issue(&f.is, 1, 4, "missing_id", "", 0);
-    expect_issue(&f.is, 2, 5, "duplicate_id", "A1", 0);
-    expect_issue(&f.is, 3, 6, "bad_coordinates", "A3", 0);
+    tu_expect_issue(&f.is, 0, 3, "bad_role", "A2", 0);
+    tu_expect_issue(&f.is, 1, 4, "missing_id", "", 0);
+    tu_expect_issue(&f.is, 2, 5, "duplicate_id", "A1", 0);
+    tu_expect_issue(&f.is, 3, 6, "bad_coordinates", "A3", 0);
     assert_non_null(strstr(f.is.v[3].reason, "out of range"));
-    expect_issue(&f.is, 4, 7, "bad_coordinates", "A4", 0);
+    tu_expect_issue(&f.is, 4, 7, "bad_coordinates", "A4", 0);
     assert_non_null(strstr(f.is.v[4].reason, "NaN"));
-    expect_issue(&f.is, 5, 8, "bad_coordinates", "A5", 0);
-    expect_issue(&f.is, 6, 9, "bad_coordinates", "A6", 0);
-    expect_issue(&f.is, 7, 10, "missing_name", "A7", 0);
-    expect_issue(&f.is, 8, 11, "bad_on_duty", "A8", 0);
-    expect_issue(&f.is, 9, 12, "bad_role", "A9", 0);
+    tu_expect_issue(&f.is, 5, 8, "bad_coordinates", "A5", 0);
+    tu_expect_issue(&f.is, 6, 9, "bad_coordinates", "A6", 0);
+    tu_expect_issue(&f.is, 7, 10, "missing_name", "A7", 0);
+    tu_expect_issue(&f.is, 8, 11, "bad_on_duty", "A8", 0);
+    tu_expect_issue(&f.is, 9, 12, "bad_role", "A9", 0);
     for (size_t i = 0; i < f.is.n; i++)
         assert_int_equal(1, f.is.v[i].is_line);
     /* nothing stored, nothing of the roster changed */
@@ -394,10 +319,10 @@ static void test_workers_rejections(void **state)
     char text[400];
     snprintf(text, sizeof text, "id,name,role,home_grid\n%0*d,n,officer,\nB1,n,grid_worker,%0*d\n",
              65, 7, 33, 7);
-    p = write_named(".csv", text);
+    p = tu_write_named(".csv", text);
     assert_int_equal(WG_EDATA, import_workers(&f, p, 0, 0, &st));
-    expect_issue(&f.is, 0, 2, "bad_id", "", 0);
-    expect_issue(&f.is, 1, 3, "bad_home_grid", "B1", 0);
+    tu_expect_issue(&f.is, 0, 2, "bad_id", "", 0);
+    tu_expect_issue(&f.is, 1, 3, "bad_home_grid", "B1", 0);
     tu_remove_temp(p);
     close_store(&f);
 }
@@ -407,28 +332,28 @@ static void test_workers_header_and_file_failures(void **state)
     fixture f;
     open_store(&f);
     wg_import_stats st;
-    char *p = write_named(".csv", "id,name\nW1,n\n");
+    char *p = tu_write_named(".csv", "id,name\nW1,n\n");
     assert_int_equal(WG_EDATA, import_workers(&f, p, 1, 0, &st));
     assert_non_null(strstr(wg_errmsg(f.ctx), "'role'"));
     tu_remove_temp(p);
-    p = write_named(".csv", "id,name,role,lon\nW1,n,officer,114\n");
+    p = tu_write_named(".csv", "id,name,role,lon\nW1,n,officer,114\n");
     assert_int_equal(WG_EDATA, import_workers(&f, p, 1, 0, &st));
     assert_non_null(strstr(wg_errmsg(f.ctx), "only one"));
     tu_remove_temp(p);
     /* named position columns */
-    p = write_named(".csv", "id,name,role,x,y\nW1,n,officer,114.5,22.5\n");
+    p = tu_write_named(".csv", "id,name,role,x,y\nW1,n,officer,114.5,22.5\n");
     wg_point_import_opts o = {.lon_col = "x", .lat_col = "y"};
     assert_int_equal(WG_OK, wg_import_workers(f.ctx, p, &o, &st));
     assert_int_equal(1, q_int(&f, "SELECT lon = 114.5 AND lat = 22.5 FROM workers"));
     tu_remove_temp(p);
     /* a ragged row stops the import: nothing stored even with skip_rejected */
-    p = write_named(".csv", "id,name,role\nW2,n,officer\nW3,n,officer,extra\n");
+    p = tu_write_named(".csv", "id,name,role\nW2,n,officer\nW3,n,officer,extra\n");
     assert_int_equal(WG_EDATA, import_workers(&f, p, 1, 0, &st));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM workers"));
     tu_remove_temp(p);
     assert_int_equal(WG_EIO, import_workers(&f, "/nonexistent/wangge/w.csv", 0, 0, &st));
     /* NULL opts are the defaults; a context without a store is a usage error */
-    p = write_named(".csv", "id,name,role\nW4,n,officer\n");
+    p = tu_write_named(".csv", "id,name,role\nW4,n,officer\n");
     assert_int_equal(WG_OK, wg_import_workers(f.ctx, p, NULL, &st));
     assert_int_equal(1, st.imported);
     wg_ctx *bare = wg_ctx_new();
@@ -443,14 +368,14 @@ static void test_workers_upsert_and_replace(void **state)
     fixture f;
     open_store(&f);
     wg_import_stats st;
-    char *p = write_named(".csv", ROSTER);
+    char *p = tu_write_named(".csv", ROSTER);
     assert_int_equal(WG_OK, import_workers(&f, p, 0, 0, &st));
     tu_remove_temp(p);
     assert_int_equal(WG_OK, wg_exec(f.ctx, "UPDATE workers SET seen_at = '2024-05-01T09:00:00Z'"
                                            " WHERE id = 'W440307006001001'"));
 
     /* the first worker becomes an officer with no grid; position and on_duty empty: kept */
-    p = write_named(".csv", "id,name,phone,role,home_grid,lon,lat,on_duty\n"
+    p = tu_write_named(".csv", "id,name,phone,role,home_grid,lon,lat,on_duty\n"
                             "W440307006001001,张伟,13900000000,officer,,,,\n"
                             "W440307006001002,李娜,,grid_worker,440307006001003,114.45,22.61,1\n"
                             "N1,新人,,grid_worker,440307006001001,,,\n");
@@ -476,7 +401,7 @@ static void test_workers_upsert_and_replace(void **state)
     assert_int_equal(0, q_int(&f, "SELECT on_duty FROM workers WHERE id = 'N1'"));
 
     /* a refused upsert changes nothing */
-    p = write_named(".csv", "id,name,role\nN1,改名,officer\nN2,n,boss\n");
+    p = tu_write_named(".csv", "id,name,role\nN1,改名,officer\nN2,n,boss\n");
     assert_int_equal(WG_EDATA, import_workers(&f, p, 0, 0, &st));
     assert_int_equal(0, st.updated);
     q_text(&f, "SELECT name || '|' || role FROM workers WHERE id = 'N1'", t, sizeof t);
@@ -484,7 +409,7 @@ static void test_workers_upsert_and_replace(void **state)
     tu_remove_temp(p);
 
     /* replace: the file is the whole roster */
-    p = write_named(".csv", "id,name,role,on_duty\nN1,新人,grid_worker,1\nR1,n,officer,0\n");
+    p = tu_write_named(".csv", "id,name,role,on_duty\nN1,新人,grid_worker,1\nR1,n,officer,0\n");
     assert_int_equal(WG_OK, import_workers(&f, p, 0, 1, &st));
     assert_int_equal(2, st.imported);
     assert_int_equal(0, st.updated);
@@ -496,7 +421,7 @@ static void test_workers_upsert_and_replace(void **state)
     tu_remove_temp(p);
 
     /* a refused replace keeps the old roster */
-    p = write_named(".csv", "id,name,role\nZ1,n,boss\n");
+    p = tu_write_named(".csv", "id,name,role\nZ1,n,boss\n");
     assert_int_equal(WG_EDATA, import_workers(&f, p, 0, 1, &st));
     assert_int_equal(2, q_int(&f, "SELECT count(*) FROM workers"));
     tu_remove_temp(p);
@@ -528,9 +453,9 @@ static void test_workers_geojson(void **state)
         "\"officer\",\"on_duty\":\"yes\"},\"geometry\":null}]}\n");
     assert_int_equal(WG_EDATA, import_workers(&f, p, 0, 0, &st));
     assert_int_equal(3, f.is.n);
-    expect_issue(&f.is, 0, 2, "bad_coordinates", "G3", 0);
-    expect_issue(&f.is, 1, 3, "bad_coordinates", "G4", 0);
-    expect_issue(&f.is, 2, 4, "bad_on_duty", "G5", 0);
+    tu_expect_issue(&f.is, 0, 2, "bad_coordinates", "G3", 0);
+    tu_expect_issue(&f.is, 1, 3, "bad_coordinates", "G4", 0);
+    tu_expect_issue(&f.is, 2, 4, "bad_on_duty", "G5", 0);
     assert_int_equal(0, f.is.v[0].is_line);
     assert_int_equal(0, q_int(&f, "SELECT count(*) FROM workers"));
 
@@ -671,17 +596,17 @@ static void test_layers_bad_geometry(void **state)
     assert_int_equal(10, st.rejected);
     assert_int_equal(0, st.imported);
     assert_int_equal(10, f.is.n);
-    expect_issue(&f.is, 0, 1, "too_few_points", "R2", 0);
-    expect_issue(&f.is, 1, 2, "invalid", "R3", 0);
+    tu_expect_issue(&f.is, 0, 1, "too_few_points", "R2", 0);
+    tu_expect_issue(&f.is, 1, 2, "invalid", "R3", 0);
     assert_non_null(strstr(f.is.v[1].reason, "Self-intersection"));
-    expect_issue(&f.is, 2, 3, "nan", "R4", 0);
-    expect_issue(&f.is, 3, 4, "too_few_points", "R5", 0);
-    expect_issue(&f.is, 4, 5, "unclosed_ring", "R6", 0);
-    expect_issue(&f.is, 5, 6, "wrong_type", "R7", 0);
-    expect_issue(&f.is, 6, 7, "empty", "R8", 0);
-    expect_issue(&f.is, 7, 8, "invalid", "R9", 0); /* a line of one repeated point */
-    expect_issue(&f.is, 8, 9, "out_of_range", "R10", 0);
-    expect_issue(&f.is, 9, 10, "empty", "R11", 0);
+    tu_expect_issue(&f.is, 2, 3, "nan", "R4", 0);
+    tu_expect_issue(&f.is, 3, 4, "too_few_points", "R5", 0);
+    tu_expect_issue(&f.is, 4, 5, "unclosed_ring", "R6", 0);
+    tu_expect_issue(&f.is, 5, 6, "wrong_type", "R7", 0);
+    tu_expect_issue(&f.is, 6, 7, "empty", "R8", 0);
+    tu_expect_issue(&f.is, 7, 8, "invalid", "R9", 0); /* a line of one repeated point */
+    tu_expect_issue(&f.is, 8, 9, "out_of_range", "R10", 0);
+    tu_expect_issue(&f.is, 9, 10, "empty", "R11", 0);
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM layer_features"));
 
     /* repair makes the polygons good; the lines stay rejected */
@@ -710,7 +635,7 @@ static void test_layers_bad_geometry(void **state)
     snprintf(props, sizeof props, "\"code\":\"%065d\"", 1);
     p = features(props, LINE, NULL);
     assert_int_equal(WG_EDATA, import_layer(&f, p, "roads", 0, 0, 0, &st));
-    expect_issue(&f.is, 0, 0, "bad_code", "", 0);
+    tu_expect_issue(&f.is, 0, 0, "bad_code", "", 0);
     tu_remove_temp(p);
     close_store(&f);
 }

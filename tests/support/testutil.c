@@ -1,4 +1,5 @@
 #include "testutil.h"
+#include "internal.h"
 #include "wangge/import.h"
 
 #include <stdarg.h>
@@ -162,4 +163,75 @@ void tu_import_rects(wg_ctx *ctx, int level, const tu_rect *r, size_t n, int rep
     char *path = tu_rects_geojson(r, n);
     tu_import_file(ctx, path, level, replace, n);
     tu_remove_temp(path);
+}
+
+char *tu_write_named(const char *suffix, const char *text)
+{
+    char *path = tu_temp_path(suffix);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static sqlite3_stmt *tu_prepare(wg_ctx *ctx, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ctx->db, sql, -1, &st, NULL) != SQLITE_OK)
+        print_error("%s: %s\n", sql, sqlite3_errmsg(ctx->db));
+    assert_non_null(st);
+    return st;
+}
+
+long long tu_q_int(wg_ctx *ctx, const char *sql)
+{
+    sqlite3_stmt *st = tu_prepare(ctx, sql);
+    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+const char *tu_q_text(wg_ctx *ctx, const char *sql, char *out, size_t len)
+{
+    sqlite3_stmt *st = tu_prepare(ctx, sql);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, len, "%s", t ? (const char *)t : "<null>");
+    } else {
+        snprintf(out, len, "<none>");
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+void tu_collect_issue(void *ud, const struct wg_import_issue *is)
+{
+    tu_issues *c = ud;
+    assert_true(c->n < 32);
+    tu_issue *r = &c->v[c->n++];
+    r->where = is->where;
+    r->is_line = is->is_line;
+    r->repaired = is->repaired;
+    r->has_code = is->code != NULL;
+    snprintf(r->code, sizeof r->code, "%s", is->code ? is->code : "");
+    snprintf(r->kind, sizeof r->kind, "%s", is->kind);
+    snprintf(r->reason, sizeof r->reason, "%s", is->reason ? is->reason : "");
+}
+
+void tu_expect_issue(const tu_issues *c, size_t i, size_t where, const char *kind, const char *code,
+                     int repaired)
+{
+    assert_true(i < c->n);
+    if (c->v[i].where != where || strcmp(c->v[i].kind, kind) != 0)
+        print_error("issue %zu: got %zu %s (%s), expected %zu %s\n", i, c->v[i].where, c->v[i].kind,
+                    c->v[i].reason, where, kind);
+    assert_int_equal(where, c->v[i].where);
+    assert_string_equal(kind, c->v[i].kind);
+    assert_int_equal(repaired, c->v[i].repaired);
+    if (code)
+        assert_string_equal(code, c->v[i].code);
+    else
+        assert_false(c->v[i].has_code);
+    assert_true(c->v[i].reason[0] != '\0');
 }

@@ -37,6 +37,30 @@ size_t tu_import_points(wg_ctx *ctx, const char *csv, int events);
 /* tu_rects_geojson + tu_import_file. */
 void tu_import_rects(wg_ctx *ctx, int level, const tu_rect *r, size_t n, int replace);
 
+/* Writes text to a fresh temp path ending in suffix (the importers pick CSV by ".csv");
+ * malloc'd path, remove with tu_remove_temp. */
+char *tu_write_named(const char *suffix, const char *text);
+/* First column of the first row of sql on ctx's store: as a number (-1 for no row), or as
+ * text into out ("<null>" for NULL, "<none>" for no row). A bad statement fails the test. */
+long long tu_q_int(wg_ctx *ctx, const char *sql);
+const char *tu_q_text(wg_ctx *ctx, const char *sql, char *out, size_t len);
+
+/* Import issues collected by tu_collect_issue (a wg_issue_fn; ud = a tu_issues). */
+typedef struct tu_issue {
+    size_t where;
+    int is_line, repaired, has_code;
+    char code[80], kind[32], reason[300];
+} tu_issue;
+typedef struct tu_issues {
+    tu_issue v[32];
+    size_t n;
+} tu_issues;
+struct wg_import_issue;
+void tu_collect_issue(void *ud, const struct wg_import_issue *is);
+/* Issue i is at `where` with `kind`, repaired or not, with a reason, and has code `code`
+ * (NULL: no code at all; "" matches no code or an empty one). */
+void tu_expect_issue(const tu_issues *c, size_t i, size_t where, const char *kind, const char *code,
+                     int repaired);
 #define TU_PI 3.14159265358979323846
 /* Area in m² of the cell lon [x0, x1] × lat [y0, y1] bounded by meridians and parallels on the
  * WGS84 ellipsoid, from the authalic-latitude formula A = Δλ b²/2 [q(φ1) - q(φ0)] with
