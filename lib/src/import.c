@@ -43,6 +43,37 @@ void wg_imp_progress(run *r, uint64_t done, uint64_t total)
     r->on_progress(r->ud, done, total);
 }
 
+int wg_imp_each_feature(run *r, wg_geojson_stream *in, wg_imp_feature_fn fn, void *ud)
+{
+    int rc = WG_OK;
+    while (rc == WG_OK) {
+        json_object *feature = NULL;
+        size_t index = 0;
+        rc = wg_geojson_next(in, &feature, &index);
+        if (rc != WG_OK || !feature) break;
+        r->stats->read++;
+        rc = fn(ud, feature, index);
+        json_object_put(feature);
+        wg_imp_progress(r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
+    }
+    return rc;
+}
+
+int wg_imp_each_row(run *r, wg_csv_stream *in, wg_imp_row_fn fn, void *ud)
+{
+    int rc = WG_OK;
+    while (rc == WG_OK) {
+        const char *const *fields = NULL;
+        size_t nf = 0, line = 0;
+        rc = wg_csv_next(in, &fields, &nf, &line);
+        if (rc != WG_OK || !fields) break;
+        r->stats->read++;
+        rc = fn(ud, fields, line);
+        wg_imp_progress(r, wg_csv_bytes_read(in), wg_csv_bytes_total(in));
+    }
+    return rc;
+}
+
 int wg_imp_is_digits(const char *s)
 {
     if (!*s) return 0;
@@ -291,6 +322,19 @@ int wg_imp_finish(run *r, int rc, int skip_rejected, const char *path, const cha
     return rc;
 }
 
+typedef struct unit_job {
+    run *r;
+    const wg_unit_import_opts *o;
+    unit_stmts *s;
+    int64_t draft;
+} unit_job;
+
+static int unit_cb(void *ud, json_object *feature, size_t index)
+{
+    unit_job *j = ud;
+    return unit_feature(j->r, j->o, j->s, j->draft, feature, index);
+}
+
 int wg_import_units(wg_ctx *ctx, const char *path, const wg_unit_import_opts *opts,
                     wg_import_stats *stats)
 {
@@ -313,16 +357,8 @@ int wg_import_units(wg_ctx *ctx, const char *path, const wg_unit_import_opts *op
     if (rc == WG_OK && o.replace) rc = clear_level(ctx, draft, o.level);
     if (rc == WG_OK) rc = prepare_unit_stmts(ctx, &s);
     stats->generation = draft;
-    while (rc == WG_OK) {
-        json_object *feature = NULL;
-        size_t index = 0;
-        rc = wg_geojson_next(in, &feature, &index);
-        if (rc != WG_OK || !feature) break;
-        stats->read++;
-        rc = unit_feature(&r, &o, &s, draft, feature, index);
-        json_object_put(feature);
-        wg_imp_progress(&r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
-    }
+    unit_job job = {&r, &o, &s, draft};
+    if (rc == WG_OK) rc = wg_imp_each_feature(&r, in, unit_cb, &job);
     finalize_unit_stmts(&s);
     wg_geojson_close(in);
     return wg_imp_finish(&r, rc, o.skip_rejected, path, "features");
@@ -353,6 +389,8 @@ typedef struct point_job {
     run r;
     int events;
     sqlite3_stmt *insert;
+    const int *cols;           /* CSV: column per field slot */
+    const char *const *names;  /* field names per slot */
 } point_job;
 
 /* Validates and stores one record; rejections are reported, not returned. */
@@ -408,6 +446,18 @@ static int point_record(point_job *j, const record *rec, double lon, double lat,
     return WG_OK;
 }
 
+static int point_row(void *ud, const char *const *fields, size_t line)
+{
+    point_job *j = ud;
+    record rec = {fields, j->cols, NULL, j->names};
+    double lon, lat;
+    if (!wg_imp_parse_double(fields[j->cols[F_LON]], &lon) || !wg_imp_parse_double(fields[j->cols[F_LAT]], &lat)) {
+        wg_imp_issue(&j->r, line, 1, NULL, 0, "malformed", "lon/lat is not a number");
+        return WG_OK;
+    }
+    return point_record(j, &rec, lon, lat, line, 1);
+}
+
 static int points_csv(point_job *j, const char *path, const char *const *names)
 {
     wg_ctx *ctx = j->r.ctx;
@@ -421,45 +471,33 @@ static int points_csv(point_job *j, const char *path, const char *const *names)
         return wg_fail(ctx, WG_EDATA, "%s: header has no '%s' and '%s' columns", path,
                        names[F_LON], names[F_LAT]);
     }
-    while (rc == WG_OK) {
-        const char *const *fields = NULL;
-        size_t nf = 0, line = 0;
-        rc = wg_csv_next(in, &fields, &nf, &line);
-        if (rc != WG_OK || !fields) break;
-        j->r.stats->read++;
-        record rec = {fields, cols, NULL, names};
-        double lon, lat;
-        if (!wg_imp_parse_double(fields[cols[F_LON]], &lon) ||
-            !wg_imp_parse_double(fields[cols[F_LAT]], &lat))
-            wg_imp_issue(&j->r, line, 1, NULL, 0, "malformed", "lon/lat is not a number");
-        else rc = point_record(j, &rec, lon, lat, line, 1);
-        wg_imp_progress(&j->r, wg_csv_bytes_read(in), wg_csv_bytes_total(in));
-    }
+    j->cols = cols;
+    rc = wg_imp_each_row(&j->r, in, point_row, j);
     wg_csv_close(in);
     return rc;
 }
 
-static int points_geojson(point_job *j, const char *path, const char *const *names)
+static int point_feature(void *ud, json_object *feature, size_t index)
+{
+    point_job *j = ud;
+    json_object *props = NULL, *geometry = NULL;
+    json_object_object_get_ex(feature, "properties", &props);
+    json_object_object_get_ex(feature, "geometry", &geometry);
+    record rec = {NULL, NULL, props, j->names};
+    double lon, lat;
+    char detail[160];
+    if (wg_point_from_geojson(geometry, &lon, &lat, detail, sizeof detail) != WG_OK) {
+        wg_imp_issue(&j->r, index, 0, NULL, 0, "bad_point", detail);
+        return WG_OK;
+    }
+    return point_record(j, &rec, lon, lat, index, 0);
+}
+
+static int points_geojson(point_job *j, const char *path)
 {
     wg_geojson_stream *in = NULL;
     int rc = wg_geojson_open(j->r.ctx, path, &in);
-    while (rc == WG_OK) {
-        json_object *feature = NULL, *props = NULL, *geometry = NULL;
-        size_t index = 0;
-        rc = wg_geojson_next(in, &feature, &index);
-        if (rc != WG_OK || !feature) break;
-        j->r.stats->read++;
-        json_object_object_get_ex(feature, "properties", &props);
-        json_object_object_get_ex(feature, "geometry", &geometry);
-        record rec = {NULL, NULL, props, names};
-        double lon, lat;
-        char detail[160];
-        if (wg_point_from_geojson(geometry, &lon, &lat, detail, sizeof detail) != WG_OK)
-            wg_imp_issue(&j->r, index, 0, NULL, 0, "bad_point", detail);
-        else rc = point_record(j, &rec, lon, lat, index, 0);
-        json_object_put(feature);
-        wg_imp_progress(&j->r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
-    }
+    if (rc == WG_OK) rc = wg_imp_each_feature(&j->r, in, point_feature, j);
     wg_geojson_close(in);
     return rc;
 }
@@ -485,7 +523,7 @@ static int import_points(wg_ctx *ctx, const char *path, const wg_point_import_op
         o->time_col ? o->time_col : "time",
         o->status_col ? o->status_col : "status",
         o->description_col ? o->description_col : "description"};
-    point_job j = {{ctx, o->on_issue, o->on_progress, o->ud, stats, 0}, events, NULL};
+    point_job j = {{ctx, o->on_issue, o->on_progress, o->ud, stats, 0}, events, NULL, NULL, names};
     int rc = wg_begin(ctx);
     if (rc == WG_OK && o->replace)
         rc = wg_exec(ctx, events ? "DELETE FROM assignments WHERE kind = 'event'; DELETE FROM events;"
@@ -498,7 +536,7 @@ static int import_points(wg_ctx *ctx, const char *path, const wg_point_import_op
                                  " VALUES (?, ?, ?, ?, ?)",
                         &j.insert);
     if (rc == WG_OK)
-        rc = wg_imp_is_csv(path) ? points_csv(&j, path, names) : points_geojson(&j, path, names);
+        rc = wg_imp_is_csv(path) ? points_csv(&j, path, names) : points_geojson(&j, path);
     sqlite3_finalize(j.insert);
     return wg_imp_finish(&j.r, rc, o->skip_rejected, path, events ? "events" : "addresses");
 }

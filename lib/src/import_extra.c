@@ -28,6 +28,8 @@ enum { W_ID, W_NAME, W_PHONE, W_ROLE, W_HOME, W_LON, W_LAT, W_DUTY, W_SEEN, W_CO
 typedef struct worker_job {
     wg_import_run r;
     sqlite3_stmt *upsert, *exists, *seen;
+    const int *cols;          /* CSV: column per field slot */
+    const char *const *names; /* field names per slot */
 } worker_job;
 
 /* A worker's position: none (both NULL), or a checked lon/lat. */
@@ -160,6 +162,18 @@ static const char *csv_position(const char *slon, const char *slat, position *po
     return NULL;
 }
 
+static int worker_row(void *ud, const char *const *fields, size_t line)
+{
+    worker_job *j = ud;
+    wg_imp_record rec = {fields, j->cols, NULL, j->names};
+    position pos = {0, 0, 0};
+    char buf[160];
+    const char *fault = j->cols[W_LON] < 0 ? NULL
+                                           : csv_position(fields[j->cols[W_LON]], fields[j->cols[W_LAT]],
+                                                          &pos, buf, sizeof buf);
+    return worker_record(j, &rec, &pos, fault, line, 1);
+}
+
 static int workers_csv(worker_job *j, const char *path, const char *const *names)
 {
     wg_ctx *ctx = j->r.ctx;
@@ -178,64 +192,50 @@ static int workers_csv(worker_job *j, const char *path, const char *const *names
         return wg_fail(ctx, WG_EDATA, "%s: header has only one of the '%s' and '%s' columns", path,
                        names[W_LON], names[W_LAT]);
     }
-    while (rc == WG_OK) {
-        const char *const *fields = NULL;
-        size_t nf = 0, line = 0;
-        rc = wg_csv_next(in, &fields, &nf, &line);
-        if (rc != WG_OK || !fields) break;
-        j->r.stats->read++;
-        wg_imp_record rec = {fields, cols, NULL, names};
-        position pos = {0, 0, 0};
-        char buf[160];
-        const char *fault = cols[W_LON] < 0 ? NULL
-                                            : csv_position(fields[cols[W_LON]], fields[cols[W_LAT]],
-                                                           &pos, buf, sizeof buf);
-        rc = worker_record(j, &rec, &pos, fault, line, 1);
-        wg_imp_progress(&j->r, wg_csv_bytes_read(in), wg_csv_bytes_total(in));
-    }
+    j->cols = cols;
+    rc = wg_imp_each_row(&j->r, in, worker_row, j);
     wg_csv_close(in);
     return rc;
 }
 
-static int workers_geojson(worker_job *j, const char *path, const char *const *names)
+static int worker_feature(void *ud, json_object *feature, size_t index)
+{
+    worker_job *j = ud;
+    const char *const *names = j->names;
+    json_object *props = NULL, *geometry = NULL;
+    json_object_object_get_ex(feature, "properties", &props);
+    json_object_object_get_ex(feature, "geometry", &geometry);
+    /* the id may be the feature's own id member */
+    json_object *merged = NULL;
+    if (!wg_imp_prop_text(props, names[W_ID]) && wg_imp_prop_text(feature, "id")) {
+        merged = json_object_new_object();
+        if (json_object_is_type(props, json_type_object)) {
+            json_object_object_foreach(props, key, val)
+                json_object_object_add(merged, key, json_object_get(val));
+        }
+        json_object_object_add(merged, names[W_ID], json_object_new_string(wg_imp_prop_text(feature, "id")));
+        props = merged;
+    }
+    wg_imp_record rec = {NULL, NULL, props, names};
+    position pos = {0, 0, 0};
+    char detail[160];
+    const char *fault = NULL;
+    if (geometry) {
+        if (wg_point_from_geojson(geometry, &pos.lon, &pos.lat, detail, sizeof detail) == WG_OK)
+            pos.known = 1;
+        else
+            fault = detail;
+    }
+    int rc = worker_record(j, &rec, &pos, fault, index, 0);
+    json_object_put(merged);
+    return rc;
+}
+
+static int workers_geojson(worker_job *j, const char *path)
 {
     wg_geojson_stream *in = NULL;
     int rc = wg_geojson_open(j->r.ctx, path, &in);
-    while (rc == WG_OK) {
-        json_object *feature = NULL, *props = NULL, *geometry = NULL;
-        size_t index = 0;
-        rc = wg_geojson_next(in, &feature, &index);
-        if (rc != WG_OK || !feature) break;
-        j->r.stats->read++;
-        json_object_object_get_ex(feature, "properties", &props);
-        json_object_object_get_ex(feature, "geometry", &geometry);
-        /* the id may be the feature's own id member */
-        json_object *merged = NULL;
-        if (!wg_imp_prop_text(props, names[W_ID]) && wg_imp_prop_text(feature, "id")) {
-            merged = json_object_new_object();
-            if (json_object_is_type(props, json_type_object)) {
-                json_object_object_foreach(props, key, val)
-                    json_object_object_add(merged, key, json_object_get(val));
-            }
-            json_object_object_add(merged, names[W_ID],
-                                   json_object_new_string(wg_imp_prop_text(feature, "id")));
-            props = merged;
-        }
-        wg_imp_record rec = {NULL, NULL, props, names};
-        position pos = {0, 0, 0};
-        char detail[160];
-        const char *fault = NULL;
-        if (geometry) {
-            if (wg_point_from_geojson(geometry, &pos.lon, &pos.lat, detail, sizeof detail) == WG_OK)
-                pos.known = 1;
-            else
-                fault = detail;
-        }
-        rc = worker_record(j, &rec, &pos, fault, index, 0);
-        json_object_put(merged);
-        json_object_put(feature);
-        wg_imp_progress(&j->r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
-    }
+    if (rc == WG_OK) rc = wg_imp_each_feature(&j->r, in, worker_feature, j);
     wg_geojson_close(in);
     return rc;
 }
@@ -256,7 +256,7 @@ int wg_import_workers(wg_ctx *ctx, const char *path, const wg_point_import_opts 
                                   o.lat_col ? o.lat_col : "lat",
                                   "on_duty",
                                   "seen_at"};
-    worker_job j = {{ctx, o.on_issue, o.on_progress, o.ud, stats, 0}, NULL, NULL, NULL};
+    worker_job j = {{ctx, o.on_issue, o.on_progress, o.ud, stats, 0}, NULL, NULL, NULL, NULL, names};
     int rc = wg_begin(ctx);
     if (rc == WG_OK && o.replace) rc = wg_exec(ctx, "DELETE FROM workers");
     if (rc == WG_OK)
@@ -278,7 +278,7 @@ int wg_import_workers(wg_ctx *ctx, const char *path, const wg_point_import_opts 
     if (rc == WG_OK) rc = wg_prepare(ctx, "SELECT 1 FROM workers WHERE id = ?", &j.exists);
     if (rc == WG_OK) rc = wg_prepare(ctx, "INSERT OR IGNORE INTO import_ids VALUES (?)", &j.seen);
     if (rc == WG_OK)
-        rc = wg_imp_is_csv(path) ? workers_csv(&j, path, names) : workers_geojson(&j, path, names);
+        rc = wg_imp_is_csv(path) ? workers_csv(&j, path, names) : workers_geojson(&j, path);
     sqlite3_finalize(j.upsert);
     sqlite3_finalize(j.exists);
     sqlite3_finalize(j.seen);
@@ -341,8 +341,9 @@ static int check_valid_plain(wg_import_run *r, size_t index, const char *code,
     return 0;
 }
 
-static int layer_feature(layer_job *j, json_object *feature, size_t index)
+static int layer_feature(void *ud, json_object *feature, size_t index)
 {
+    layer_job *j = ud;
     wg_import_run *r = &j->r;
     wg_ctx *ctx = r->ctx;
     json_object *props = NULL, *geometry = NULL;
@@ -413,16 +414,7 @@ int wg_import_layer(wg_ctx *ctx, const char *path, const char *layer,
                         "INSERT INTO layer_features(layer, code, name, class, props, geom)"
                         " VALUES (?, ?, ?, ?, ?, GeomFromWKB(?, 4326))",
                         &j.insert);
-    while (rc == WG_OK) {
-        json_object *feature = NULL;
-        size_t index = 0;
-        rc = wg_geojson_next(in, &feature, &index);
-        if (rc != WG_OK || !feature) break;
-        stats->read++;
-        rc = layer_feature(&j, feature, index);
-        json_object_put(feature);
-        wg_imp_progress(&j.r, wg_geojson_bytes_read(in), wg_geojson_bytes_total(in));
-    }
+    if (rc == WG_OK) rc = wg_imp_each_feature(&j.r, in, layer_feature, &j);
     sqlite3_finalize(j.insert);
     wg_geojson_close(in);
     return wg_imp_finish(&j.r, rc, o.skip_rejected, path, "features");

@@ -7,6 +7,9 @@
 #include "wangge/import.h"
 #include "internal.h"
 
+#include "csv_stream.h"
+#include "geojson_stream.h"
+
 #include <json-c/json.h>
 
 /* One import in progress: where issues and progress go, and the counts. */
@@ -28,6 +31,14 @@ void wg_imp_progress(wg_import_run *r, uint64_t done, uint64_t total);
  * rejected and skip_rejected is not set; commits on success; otherwise rolls back keeping
  * the error message, and sets stats->imported to 0. Returns the final rc. */
 int wg_imp_finish(wg_import_run *r, int rc, int skip_rejected, const char *path, const char *what);
+
+/* The one loop of every import: hands each feature (with its 0-based index) or CSV row (with
+ * its 1-based line) to fn, counting it read and reporting progress, until the input ends, a
+ * read fails or fn returns an error. The caller opens and closes the stream. */
+typedef int (*wg_imp_feature_fn)(void *ud, json_object *feature, size_t index);
+int wg_imp_each_feature(wg_import_run *r, wg_geojson_stream *in, wg_imp_feature_fn fn, void *ud);
+typedef int (*wg_imp_row_fn)(void *ud, const char *const *fields, size_t line);
+int wg_imp_each_row(wg_import_run *r, wg_csv_stream *in, wg_imp_row_fn fn, void *ud);
 
 /* A property as text: strings as they are, numbers in their JSON spelling; NULL if absent,
  * null, or not a scalar. */
