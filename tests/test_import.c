@@ -75,16 +75,12 @@ typedef struct fixture {
 static void open_store(fixture *f)
 {
     memset(f, 0, sizeof *f);
-    f->ctx = wg_ctx_new();
-    assert_non_null(f->ctx);
-    f->path = tu_temp_path(".sqlite");
-    assert_int_equal(WG_OK, wg_store_open(f->ctx, f->path, WG_STORE_CREATE));
+    f->ctx = tu_open_store(&f->path);
 }
 
 static void close_store(fixture *f)
 {
-    wg_ctx_free(f->ctx);
-    tu_remove_store(f->path);
+    tu_close_store(f->ctx, f->path);
 }
 
 #define q_int(f, sql) tu_q_int((f)->ctx, (sql))
