@@ -8,7 +8,17 @@
  * --dump writes every tile with features to DIR/z/x/y.mvt (for ogrinfo and map viewers;
  * directories are made). The bbox defaults to the generation's bounds; every tile meeting it is
  * rendered once. With
- * --threads N the tiles of a zoom are shared out over N threads (one context each). */
+ * --threads N the tiles of a zoom are shared out over N threads (one context each).
+ *
+ * List mode: bench_tiles STORE --tiles FILE [--repeat N] [--warmup N] [--layers ...]
+ * renders the tiles listed in FILE (one "z x y" per line; '#' lines are skipped) on one
+ * thread, zoom by zoom in the order the zooms first appear: N warm-up passes over the zoom's
+ * tiles (default 1, untimed), then --repeat timed passes (default 1). Every render is cold: the
+ * library has no tile cache, each call builds the tile from the in-memory tileset. One line per
+ * zoom, for scripts (bench/run_tiles_pg.sh):
+ *   list z=Z tiles=N nonempty=K bytes=B passes=P best_ms=T mean_ms=T failed=F
+ * bytes and nonempty are of one pass; best_ms and mean_ms are the fastest and the mean pass,
+ * in milliseconds for all the zoom's tiles. */
 #include "wangge/tiles.h"
 
 #include <math.h>
@@ -18,6 +28,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+typedef struct tile_xyz {
+    int z, x, y;
+} tile_xyz;
 
 static double now(void)
 {
@@ -88,16 +102,113 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* Reads "z x y" lines; returns the count (0 with *out NULL on an empty list), -1 on error. */
+static long read_tile_list(const char *path, tile_xyz **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "bench_tiles: cannot open %s\n", path);
+        return -1;
+    }
+    tile_xyz *v = NULL;
+    size_t n = 0, cap = 0;
+    char line[256];
+    long lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        const char *p = line + strspn(line, " \t");
+        if (*p == '#' || *p == '\n' || *p == '\0') continue;
+        tile_xyz t;
+        if (sscanf(p, "%d %d %d", &t.z, &t.x, &t.y) != 3 || t.z < 0 || t.z > WG_TILE_MAXZOOM ||
+            t.x < 0 || t.y < 0 || t.x >= (1 << t.z) || t.y >= (1 << t.z)) {
+            fprintf(stderr, "bench_tiles: %s:%ld: not a tile \"z x y\"\n", path, lineno);
+            free(v);
+            fclose(f);
+            return -1;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            tile_xyz *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                fclose(f);
+                return -1;
+            }
+            v = nv;
+        }
+        v[n++] = t;
+    }
+    fclose(f);
+    *out = v;
+    return (long)n;
+}
+
+/* List mode (see the top): one line per zoom. Returns the process exit code. */
+static int run_list(const wg_tileset *ts, unsigned layers, const char *path, int repeat,
+                    int warmup)
+{
+    tile_xyz *t = NULL;
+    long n = read_tile_list(path, &t);
+    if (n < 0) return 1;
+    printf("tile list %s: %ld tiles, %d warm-up and %d timed pass(es) per zoom, 1 thread\n", path,
+           n, warmup, repeat);
+    wg_ctx *ctx = wg_ctx_new();
+    int rc = 0;
+    unsigned char seen[WG_TILE_MAXZOOM + 1] = {0};
+    for (long i = 0; i < n; i++) {
+        int z = t[i].z;
+        if (seen[z]) continue;
+        seen[z] = 1;
+        size_t tiles = 0, nonempty = 0, bytes = 0, failed = 0;
+        double best = 0, total = 0;
+        for (int pass = -warmup; pass < repeat; pass++) {
+            size_t pt = 0, pne = 0, pb = 0, pf = 0;
+            double t0 = now();
+            for (long k = i; k < n; k++) {
+                if (t[k].z != z) continue;
+                unsigned char *data = NULL;
+                size_t len = 0;
+                pt++;
+                if (wg_tile_render(ts, ctx, layers, z, t[k].x, t[k].y, &data, &len) != WG_OK) {
+                    pf++;
+                    continue;
+                }
+                pne += len > 0;
+                pb += len;
+                free(data);
+            }
+            double s = now() - t0;
+            if (pass < 0) continue;
+            if (pass == 0 || s < best) best = s;
+            total += s;
+            tiles = pt, nonempty = pne, bytes = pb, failed = pf;
+        }
+        if (failed) rc = 1;
+        printf("list z=%d tiles=%zu nonempty=%zu bytes=%zu passes=%d best_ms=%.3f mean_ms=%.3f "
+               "failed=%zu\n",
+               z, tiles, nonempty, bytes, repeat, 1e3 * best, repeat ? 1e3 * total / repeat : 0,
+               failed);
+        fflush(stdout);
+    }
+    wg_ctx_free(ctx);
+    free(t);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: bench_tiles STORE [--zooms 4,8,12] [--bbox a,b,c,d] [--layers "
-                        "L,..] [--threads N] [--generation G]\n");
+                        "L,..] [--threads N] [--generation G] [--dump DIR]\n"
+                        "       bench_tiles STORE --tiles FILE [--repeat N] [--warmup N] "
+                        "[--layers L,..] [--generation G]\n");
         return 1;
     }
     const char *zooms = "4,8,12", *layers_csv = "districts,communities,grids,labels", *dump = NULL;
+    const char *tile_list = NULL;
     double bb[4];
-    int have_bbox = 0, threads = 1;
+    int have_bbox = 0, threads = 1, repeat = 1, warmup = 1;
     int64_t generation = 0;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--zooms"))
@@ -110,6 +221,12 @@ int main(int argc, char **argv)
             generation = atoll(argv[i + 1]);
         else if (!strcmp(argv[i], "--dump"))
             dump = argv[i + 1];
+        else if (!strcmp(argv[i], "--tiles"))
+            tile_list = argv[i + 1];
+        else if (!strcmp(argv[i], "--repeat"))
+            repeat = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--warmup"))
+            warmup = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--bbox") &&
                  sscanf(argv[i + 1], "%lf,%lf,%lf,%lf", &bb[0], &bb[1], &bb[2], &bb[3]) == 4)
             have_bbox = 1;
@@ -119,6 +236,8 @@ int main(int argc, char **argv)
         }
     }
     if (threads < 1 || threads > 64) threads = 1;
+    if (repeat < 1) repeat = 1;
+    if (warmup < 0) warmup = 0;
     unsigned layers;
     if (wg_tile_layers_parse(layers_csv, &layers) != WG_OK) {
         fprintf(stderr, "bench_tiles: bad layers %s\n", layers_csv);
@@ -147,6 +266,13 @@ int main(int argc, char **argv)
         int lo, hi;
         wg_tileset_layer_zooms(ts, bit, &lo, &hi);
         printf("  %-12s z%d-%d\n", wg_tile_layer_name(bit), lo, hi);
+    }
+    if (tile_list) {
+        printf("layers %s\n", layers_csv);
+        int rc = run_list(ts, layers, tile_list, repeat, warmup);
+        wg_tileset_free(ts);
+        wg_ctx_free(ctx);
+        return rc;
     }
     printf("layers %s, bbox %.4f,%.4f,%.4f,%.4f, %d thread(s)\n", layers_csv, bb[0], bb[1], bb[2],
            bb[3], threads);

@@ -64,6 +64,7 @@ typedef struct server {
     snapshot *extra[4];        /* other generations asked for with generation=N */
     pthread_key_t thread_key;
     char *wal_path;
+    atomic_uint_fast64_t epoch; /* bumped by writes made through this server (state_changed) */
     metrics m;
     struct tile_cache *tiles;
     struct web_assets *web;
@@ -95,6 +96,9 @@ int state_init(server *s);
 void state_free(server *s);
 /* This thread's context, opened on first use; NULL on failure. */
 wg_ctx *state_thread_ctx(server *s);
+/* Tells every thread to look at the store on its next request (call after a write made through
+ * this server, e.g. a publish). */
+void state_changed(server *s);
 /* The active generation's snapshot (noticing a publish by any process first). Release it. */
 snapshot *state_acquire(server *s, wg_ctx *ctx);
 /* The snapshot of generation gen (active or not); NULL with rc set (WG_ENOTFOUND, ...). */

@@ -2,10 +2,11 @@
  * one library context (GEOS, PROJ, read-only SQLite connection) per server thread.
  *
  * A publish by any process (this server or `wangge publish`) commits to the store's WAL, so
- * each request compares the WAL file's size and change time with what its thread saw last;
+ * a request compares the WAL file's size and change time with what its thread saw last (at
+ * most once a millisecond per thread, and at once after a write made through this server);
  * only when they differ does it ask SQLite for the active generation. A new generation is
  * loaded by the first thread that notices, while the others wait on reload_mu, so no request
- * that starts after the publish is answered from the old generation. */
+ * that starts after the publish is noticed is answered from the old generation. */
 #include "server.h"
 #include "wangge/store.h"
 #include "wangge/tiles.h"
@@ -21,7 +22,13 @@ typedef struct thread_state {
     struct timespec seen_mtime;
     off_t seen_size;
     int seen;
+    double checked_at;   /* srv_now() of the last look at the WAL file */
+    uint64_t seen_epoch; /* server epoch at that look */
 } thread_state;
+
+/* How often a thread looks at the WAL file (seconds): a publish by another process is seen
+ * within this long; one stat() per request would cost a third of the request's system calls. */
+#define WAL_CHECK_INTERVAL 0.001
 
 static void thread_state_free(void *p)
 {
@@ -119,9 +126,21 @@ static void reload(server *s, wg_ctx *ctx, int64_t gen)
     pthread_mutex_unlock(&s->reload_mu);
 }
 
+void state_changed(server *s)
+{
+    atomic_fetch_add(&s->epoch, 1);
+}
+
 snapshot *state_acquire(server *s, wg_ctx *ctx)
 {
     thread_state *t = pthread_getspecific(s->thread_key);
+    if (t && t->seen) {
+        double now = srv_now();
+        uint64_t epoch = atomic_load(&s->epoch);
+        if (now - t->checked_at < WAL_CHECK_INTERVAL && epoch == t->seen_epoch) return hold(s, &s->cur);
+        t->checked_at = now;
+        t->seen_epoch = epoch;
+    }
     struct stat st;
     int have = stat(s->wal_path, &st) == 0;
     if (t && (!t->seen || (have && (st.st_size != t->seen_size || st.st_mtim.tv_sec != t->seen_mtime.tv_sec ||

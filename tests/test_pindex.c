@@ -199,6 +199,43 @@ static void test_agrees_with_geos_on_random_partition(void **state)
     }
     assert_int_equal(20000, checked);
     assert_true(boundary > 1000); /* the vertex samples really exercised the rule */
+    int ties = 0;
+    /* nearest, for points outside the partition and far from it, against GEOS distances in
+     * the same local metric (x scaled by cos(lat)), polygon by polygon */
+    for (int t = 0; t < 400; t++) {
+        double ang = (rand() / (double)RAND_MAX) * 6.283185307179586;
+        double r = 0.09 + (t % 4 == 0 ? 2.0 : 0.05) * rand() / (double)RAND_MAX; /* outside */
+        double x = 113.96 + r * cos(ang), y = 22.56 + r * sin(ang);
+        if (t % 4 == 1) { /* straight below a vertex two bottom polygons share: a tie */
+            x = vx[0][1 + rand() % (N - 1)];
+            y = 22.5 - r;
+        }
+        double kx = cos(y * 3.14159265358979323846 / 180.0);
+        double best = INFINITY, dk[N * N];
+        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x * kx, y);
+        for (int k = 0; k < N * N; k++) {
+            int i = k % N, j = k / N;
+            double xy[10] = {vx[j][i] * kx, vy[j][i], vx[j][i + 1] * kx, vy[j][i + 1], vx[j + 1][i + 1] * kx,
+                             vy[j + 1][i + 1], vx[j + 1][i] * kx, vy[j + 1][i], vx[j][i] * kx, vy[j][i]};
+            GEOSCoordSequence *cs = GEOSCoordSeq_copyFromBuffer_r(h, xy, 5, 0, 0);
+            GEOSGeometry *sg = GEOSGeom_createPolygon_r(h, GEOSGeom_createLinearRing_r(h, cs), NULL, 0);
+            assert_int_equal(1, GEOSDistance_r(h, sg, pt, &dk[k]));
+            best = fmin(best, dk[k]);
+            GEOSGeom_destroy_r(h, sg);
+        }
+        GEOSGeom_destroy_r(h, pt);
+        int32_t poly;
+        double dist_m;
+        wg_pindex_nearest(idx, x, y, &poly, &dist_m);
+        assert_true(poly >= 0 && poly < N * N);
+        assert_true(dk[poly] <= best * (1 + 1e-9));
+        int first = 0; /* ties go to the lowest polygon */
+        while (dk[first] > best * (1 + 1e-9)) first++;
+        if (dk[first] == dk[poly]) assert_int_equal(first, poly);
+        ties += t % 4 == 1 && dk[first] == dk[first + 1];
+        assert_true(dist_m > 0);
+    }
+    assert_int_equal(100, ties); /* the tie rule was exercised */
     wg_pindex_stats st;
     wg_pindex_get_stats(idx, &st);
     assert_int_equal(N * N, st.polygons);

@@ -140,10 +140,84 @@ int wg_boxtree_query(const wg_boxtree *t, const double win[4], uint32_t **out, s
     return WG_OK;
 }
 
+size_t wg_boxtree_count(const wg_boxtree *t)
+{
+    return t->n;
+}
+
 size_t wg_boxtree_bytes(const wg_boxtree *t)
 {
     size_t b = sizeof *t + t->n * sizeof *t->item;
     for (int l = 0; l < t->levels; l++)
         b += t->count[l] * 4 * sizeof(double);
     return b;
+}
+
+static double box_d2(const double *b, double x, double y, double kx)
+{
+    double dx = fmax(fmax(b[0] - x, x - b[2]), 0.0) * kx, dy = fmax(fmax(b[1] - y, y - b[3]), 0.0);
+    return dx * dx + dy * dy;
+}
+
+typedef struct near_q {
+    const wg_boxtree *t;
+    double x, y, kx;
+    wg_boxtree_item_d2 item_d2;
+    void *ud;
+    double best;
+    uint32_t found;
+} near_q;
+
+static void near_offer(near_q *q, uint32_t item)
+{
+    double di = q->item_d2(q->ud, item, q->best);
+    if (di < q->best || (di == q->best && di < INFINITY && item < q->found)) {
+        q->best = di;
+        q->found = item;
+    }
+}
+
+/* Visits the children of node k of level l (l >= 1) nearest first. */
+static void near_visit(near_q *q, int l, size_t k)
+{
+    size_t begin = k * WG_BOXTREE_FANOUT, end = begin + WG_BOXTREE_FANOUT;
+    if (end > q->t->count[l - 1]) end = q->t->count[l - 1];
+    double d[WG_BOXTREE_FANOUT];
+    size_t order[WG_BOXTREE_FANOUT], m = 0;
+    for (size_t c = begin; c < end; c++) { /* insertion sort by box distance */
+        double dc = box_d2(&q->t->box[l - 1][4 * c], q->x, q->y, q->kx);
+        size_t j = m++;
+        for (; j > 0 && d[j - 1] > dc; j--) {
+            d[j] = d[j - 1];
+            order[j] = order[j - 1];
+        }
+        d[j] = dc;
+        order[j] = c;
+    }
+    for (size_t j = 0; j < m && d[j] <= q->best; j++) {
+        if (l > 1) {
+            near_visit(q, l - 1, order[j]);
+            continue;
+        }
+        near_offer(q, q->t->item[order[j]]);
+    }
+}
+
+uint32_t wg_boxtree_nearest(const wg_boxtree *t, double x, double y, double kx,
+                            wg_boxtree_item_d2 item_d2, void *ud, double *best)
+{
+    near_q q = {t, x, y, kx, item_d2, ud, *best, UINT32_MAX};
+    if (t->n == 0) return UINT32_MAX;
+    int root = t->levels - 1;
+    /* the root level has one box (or several if MAX_LEVELS was reached): visit each */
+    for (size_t k = 0; k < t->count[root]; k++) {
+        if (box_d2(&t->box[root][4 * k], x, y, kx) > q.best) continue;
+        if (root == 0) {
+            near_offer(&q, t->item[k]);
+        } else {
+            near_visit(&q, root, k);
+        }
+    }
+    *best = q.best;
+    return q.found;
 }

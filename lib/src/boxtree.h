@@ -24,5 +24,15 @@ void wg_boxtree_free(wg_boxtree *t);
 int wg_boxtree_query(const wg_boxtree *t, const double win[4], uint32_t **out, size_t *n,
                      size_t *cap);
 size_t wg_boxtree_bytes(const wg_boxtree *t);
+size_t wg_boxtree_count(const wg_boxtree *t); /* items */
+
+/* Nearest item to (x, y) under the metric ((dx * kx)^2 + dy^2), branch and bound: boxes are
+ * visited nearest first and skipped once their distance reaches the best found. item_d2(ud,
+ * item, best) gives an item's squared distance (it may return any value >= best when the item
+ * cannot beat best). Returns the item (ties: the lowest item) or UINT32_MAX when the tree is
+ * empty or no item is nearer than *best on entry (pass INFINITY); *best gets its distance. */
+typedef double (*wg_boxtree_item_d2)(void *ud, uint32_t item, double best);
+uint32_t wg_boxtree_nearest(const wg_boxtree *t, double x, double y, double kx,
+                            wg_boxtree_item_d2 item_d2, void *ud, double *best);
 
 #endif

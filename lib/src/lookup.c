@@ -5,6 +5,7 @@
 #include "parallel.h"
 
 #include <json-c/json.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@ struct wg_lookup {
     wg_unit_set *set;
     wg_pindex *level[4];      /* [1..3]; NULL for a level with no units */
     wg_worker_brief *workers; /* per unit (grids only); id NULL = none */
+    _Atomic(char *) *text;    /* per unit i, JSON made on first use by wg_lookup_json:
+                                 [2i] the unit {"code","name"}, [2i+1] (grids) the answer's
+                                 members after the point for a point inside it */
 };
 
 static char *dup_col(sqlite3_stmt *st, int col)
@@ -71,6 +75,8 @@ int wg_lookup_load(wg_ctx *ctx, int64_t generation, wg_lookup **out)
     rc = wg_units_load(ctx, gen, 0, &lk->set);
     for (int level = 1; rc == WG_OK && level <= 3; level++) rc = build_level(ctx, lk, level);
     if (rc == WG_OK) rc = load_workers(ctx, lk);
+    if (rc == WG_OK && !(lk->text = calloc(2 * lk->set->n + 1, sizeof *lk->text)))
+        rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
     if (rc == WG_OK) {
         /* the indexes hold their own copies of the edges: drop the geometries */
         for (size_t i = 0; i < lk->set->n; i++) {
@@ -96,6 +102,8 @@ void wg_lookup_free(wg_lookup *lk)
         free((char *)lk->workers[i].phone);
     }
     free(lk->workers);
+    for (size_t i = 0; lk->text && i < 2 * lk->set->n; i++) free(atomic_load(&lk->text[i]));
+    free(lk->text);
     if (lk->set) wg_unit_set_free(NULL, lk->set); /* no geometries left: no GEOS handle needed */
     free(lk);
 }
@@ -171,14 +179,6 @@ int wg_lookup_bulk(const wg_lookup *lk, const double *lon, const double *lat, si
     return wg_parallel_for(n, threads, bulk_range, &job);
 }
 
-/* A number written with the given digits (json-c would print 17 significant digits). */
-static json_object *number(double v, const char *fmt)
-{
-    char text[64];
-    snprintf(text, sizeof text, fmt, v);
-    return json_object_new_double_s(v, text);
-}
-
 static json_object *unit_json(const wg_lookup *lk, int32_t i)
 {
     const wg_unit *u = wg_lookup_unit(lk, i);
@@ -189,17 +189,26 @@ static json_object *unit_json(const wg_lookup *lk, int32_t i)
     return o;
 }
 
-char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double lat)
+/* o as plain JSON text (malloc'd), skipping its first skip bytes; o is released. */
+static char *json_text(json_object *o, size_t skip)
+{
+    const char *t = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+    char *copy = t && strlen(t) >= skip ? strdup(t + skip) : NULL;
+    json_object_put(o);
+    return copy;
+}
+
+/* Members after the point for a point inside grid g: district, community, grid, worker and
+ * "outside":false, with the closing brace. */
+static char *grid_members(const wg_lookup *lk, int32_t g)
 {
     json_object *o = json_object_new_object();
     if (!o) return NULL;
-    json_object_object_add(o, "lon", number(lon, "%.10g"));
-    json_object_object_add(o, "lat", number(lat, "%.10g"));
-    json_object_object_add(o, "generation", json_object_new_int64(wg_lookup_generation(lk)));
-    json_object_object_add(o, "district", unit_json(lk, h->district));
-    json_object_object_add(o, "community", unit_json(lk, h->community));
-    json_object_object_add(o, "grid", unit_json(lk, h->grid));
-    const wg_worker_brief *w = wg_lookup_worker(lk, h->grid);
+    int32_t c = lk->set->units[g].parent, d = c >= 0 ? lk->set->units[c].parent : -1;
+    json_object_object_add(o, "district", unit_json(lk, d));
+    json_object_object_add(o, "community", unit_json(lk, c));
+    json_object_object_add(o, "grid", unit_json(lk, g));
+    const wg_worker_brief *w = wg_lookup_worker(lk, g);
     json_object *wj = NULL;
     if (w) {
         wj = json_object_new_object();
@@ -209,14 +218,90 @@ char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double la
         json_object_object_add(wj, "on_duty", json_object_new_boolean(w->on_duty));
     }
     json_object_object_add(o, "worker", wj);
-    json_object_object_add(o, "outside", json_object_new_boolean(h->grid < 0));
-    if (h->grid < 0 && h->nearest_grid >= 0) {
-        json_object *n = unit_json(lk, h->nearest_grid);
-        json_object_object_add(n, "distance_m", number(h->dist_m, "%.2f"));
-        json_object_object_add(o, "nearest", n);
+    json_object_object_add(o, "outside", json_object_new_boolean(0));
+    return json_text(o, 1);
+}
+
+/* The text in slot k of unit i (0: the unit, 1: grid members), made once. Any thread. */
+static const char *cached(const wg_lookup *lk, int32_t i, int k)
+{
+    _Atomic(char *) *slot = &lk->text[2 * (size_t)i + (size_t)k];
+    char *t = atomic_load_explicit(slot, memory_order_acquire);
+    if (t) return t;
+    char *fresh = k ? grid_members(lk, i) : json_text(unit_json(lk, i), 0), *expected = NULL;
+    if (!fresh) return NULL;
+    if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh, memory_order_acq_rel, memory_order_acquire))
+        return fresh;
+    free(fresh);
+    return expected;
+}
+
+typedef struct out_buf {
+    char *p;
+    size_t n, cap;
+    int failed;
+} out_buf;
+
+static void out_put(out_buf *b, const char *s)
+{
+    size_t m = s ? strlen(s) : 0;
+    if (!s) b->failed = 1;
+    if (b->failed) return;
+    if (b->n + m + 1 > b->cap) {
+        size_t cap = (b->n + m + 1) * 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
     }
-    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *copy = text ? strdup(text) : NULL;
-    json_object_put(o);
-    return copy;
+    memcpy(b->p + b->n, s, m + 1);
+    b->n += m;
+}
+
+static void out_unit(out_buf *b, const wg_lookup *lk, int32_t i)
+{
+    out_put(b, i >= 0 ? cached(lk, i, 0) : "null");
+}
+
+char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double lat)
+{
+    char num[96];
+    out_buf b = {malloc(512), 0, 512, 0};
+    if (!b.p) return NULL;
+    b.p[0] = '\0';
+    snprintf(num, sizeof num, "{\"lon\":%.10g,\"lat\":%.10g,\"generation\":%lld,", lon, lat,
+             (long long)wg_lookup_generation(lk));
+    out_put(&b, num);
+    if (h->grid >= 0) { /* inside a grid, the rest depends on the grid alone */
+        out_put(&b, cached(lk, h->grid, 1));
+    } else { /* outside: the nearest grid and its distance vary per point */
+        out_put(&b, "\"district\":");
+        out_unit(&b, lk, h->district);
+        out_put(&b, ",\"community\":");
+        out_unit(&b, lk, h->community);
+        out_put(&b, ",\"grid\":null,\"worker\":null,\"outside\":true");
+        if (h->nearest_grid >= 0) {
+            const char *u = cached(lk, h->nearest_grid, 0); /* {"code":..,"name":..} */
+            size_t m = u ? strlen(u) : 0;
+            char *open = m ? malloc(m) : NULL;
+            if (open) {
+                memcpy(open, u, m - 1); /* without its closing brace */
+                open[m - 1] = '\0';
+            }
+            out_put(&b, ",\"nearest\":");
+            out_put(&b, open);
+            free(open);
+            snprintf(num, sizeof num, ",\"distance_m\":%.2f}", h->dist_m);
+            out_put(&b, num);
+        }
+        out_put(&b, "}");
+    }
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
 }

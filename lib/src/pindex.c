@@ -36,6 +36,7 @@
  * from the rightmost leaves leftwards so that every pure leaf a ray reaches is already known.
  */
 #include "wangge/pindex.h"
+#include "boxtree.h"
 #include "geom.h"
 #include "parallel.h"
 
@@ -83,6 +84,8 @@ struct wg_pindex {
     size_t npolys;
     uint32_t *poly_start; /* edges of polygon i: [poly_start[i], poly_start[i+1]) */
     double *poly_bbox;    /* 4 per polygon: minx, miny, maxx, maxy */
+    wg_boxtree *edge_tree; /* over the unshared edges' boxes, for nearest */
+    uint32_t *near_edge;   /* item j of edge_tree is edge near_edge[j] */
     struct geod_geodesic wgs84;
 };
 
@@ -323,31 +326,107 @@ static double seg_dist2(double px, double py, double ax, double ay, double bx, d
     return ex * ex + ey * ey;
 }
 
+typedef struct near_ud {
+    const wg_pindex *idx;
+    double lon, lat, kx;
+} near_ud;
+
+static double near_edge_d2(void *p, uint32_t j, double best)
+{
+    (void)best;
+    near_ud *u = p;
+    const edge *e = &u->idx->edges[u->idx->near_edge[j]];
+    double qx, qy;
+    return seg_dist2(u->lon, u->lat, e->ax, e->ay, e->bx, e->by, u->kx, &qx, &qy);
+}
+
 void wg_pindex_nearest(const wg_pindex *idx, double lon, double lat, int32_t *poly, double *dist_m)
 {
-    /* Candidates are compared in degrees with longitude scaled by cos(lat) (a local
-     * equirectangular metric, exact enough to choose the nearest edge at city scale); the
-     * answer's distance is then measured on the ellipsoid. */
-    double kx = cos(lat * (3.14159265358979323846 / 180.0)), best = INFINITY, bx = lon, by = lat;
+    /* Edges are compared in degrees with longitude scaled by cos(lat) (a local
+     * equirectangular metric, exact enough to choose the nearest edge at city scale), nearest
+     * box first (ties: the lowest edge, so the lowest polygon); the answer's distance is then
+     * measured on the ellipsoid. */
+    near_ud u = {idx, lon, lat, cos(lat * (3.14159265358979323846 / 180.0))};
+    double best = INFINITY;
     *poly = -1;
     *dist_m = INFINITY;
-    for (size_t i = 0; i < idx->npolys; i++) {
-        const double *bb = idx->poly_bbox + 4 * i;
-        double ddx = fmax(fmax(bb[0] - lon, lon - bb[2]), 0.0) * kx;
-        double ddy = fmax(fmax(bb[1] - lat, lat - bb[3]), 0.0);
-        if (ddx * ddx + ddy * ddy >= best) continue;
-        for (uint32_t k = idx->poly_start[i]; k < idx->poly_start[i + 1]; k++) {
-            const edge *e = &idx->edges[k];
-            double qx, qy, d2 = seg_dist2(lon, lat, e->ax, e->ay, e->bx, e->by, kx, &qx, &qy);
-            if (d2 < best) {
-                best = d2;
-                bx = qx;
-                by = qy;
-                *poly = (int32_t)i;
-            }
-        }
+    if (!idx->edge_tree) return;
+    uint32_t j = wg_boxtree_nearest(idx->edge_tree, lon, lat, u.kx, near_edge_d2, &u, &best);
+    if (j == UINT32_MAX) return;
+    const edge *e = &idx->edges[idx->near_edge[j]];
+    double qx, qy;
+    seg_dist2(lon, lat, e->ax, e->ay, e->bx, e->by, u.kx, &qx, &qy);
+    *poly = e->poly;
+    *dist_m = wg_dist_m(&idx->wgs84, lon, lat, qx, qy);
+}
+
+typedef struct seg_ref {
+    double ay, ax, by, bx;
+    uint32_t k;
+} seg_ref;
+
+static int cmp_seg_ref(const void *pa, const void *pb)
+{
+    const seg_ref *a = pa, *b = pb;
+    if (a->ay != b->ay) return a->ay < b->ay ? -1 : 1;
+    if (a->ax != b->ax) return a->ax < b->ax ? -1 : 1;
+    if (a->by != b->by) return a->by < b->by ? -1 : 1;
+    if (a->bx != b->bx) return a->bx < b->bx ? -1 : 1;
+    return a->k < b->k ? -1 : a->k > b->k;
+}
+
+static int same_segment(const seg_ref *a, const seg_ref *b)
+{
+    return a->ax == b->ax && a->ay == b->ay && a->bx == b->bx && a->by == b->by;
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* The tree for nearest, over the edges that are not shared by two polygons: a point outside
+ * every polygon is nearest to the boundary of their union, which such edges cover (an edge
+ * two neighbours share exactly lies inside the union except for its end points, which
+ * unshared edges also reach). Polygons that do not share exact edges keep all of theirs. */
+static int build_edge_tree(wg_pindex *idx)
+{
+    size_t n = idx->nedges, m = 0;
+    uint32_t *ref = malloc((n ? n : 1) * sizeof *ref);
+    seg_ref *sr = malloc((n ? n : 1) * sizeof *sr);
+    double *box = malloc((n ? n : 1) * 4 * sizeof *box);
+    if (!ref || !sr || !box) {
+        free(ref);
+        free(sr);
+        free(box);
+        return WG_ENOMEM;
     }
-    if (*poly >= 0) *dist_m = wg_dist_m(&idx->wgs84, lon, lat, bx, by);
+    for (size_t k = 0; k < n; k++) {
+        const edge *e = &idx->edges[k];
+        sr[k] = (seg_ref){e->ay, e->ax, e->by, e->bx, (uint32_t)k};
+    }
+    qsort(sr, n, sizeof *sr, cmp_seg_ref);
+    for (size_t k = 0; k < n;) {
+        size_t run = k + 1;
+        while (run < n && same_segment(&sr[run], &sr[k])) run++;
+        if (run - k == 1) ref[m++] = sr[k].k; /* unshared */
+        k = run;
+    }
+    free(sr);
+    qsort(ref, m, sizeof *ref, cmp_u32); /* edge order: ties go to the lowest polygon */
+    for (size_t j = 0; j < m; j++) {
+        const edge *e = &idx->edges[ref[j]];
+        double *b = box + 4 * j;
+        b[0] = fmin(e->ax, e->bx);
+        b[1] = e->ay; /* edges run upwards: ay <= by */
+        b[2] = fmax(e->ax, e->bx);
+        b[3] = e->by;
+    }
+    idx->edge_tree = wg_boxtree_build(box, m);
+    free(box);
+    idx->near_edge = ref;
+    return idx->edge_tree ? WG_OK : WG_ENOMEM;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -587,13 +666,31 @@ static int cmp_pure_right_first(const void *a, const void *b)
     return p->xmin < q->xmin ? 1 : p->xmin > q->xmin ? -1 : 0;
 }
 
+static void resolve_one(builder *b, const pure_leaf *p)
+{
+    int32_t r = walk_ray(b->idx, b->ctx, p->cx, p->cy, p->i, p->j, p->node, p->xmax, 1);
+    b->idx->nodes[p->node].first = (uint32_t)(r + 1);
+}
+
+/* Resolves the pure leaves so that a leaf's eastward walk can stop at a leaf already resolved
+ * to its east. A walk stays in its top row, so rows are independent; within a row the top
+ * cells go east to west and a cell's leaves by decreasing left side. The leaves were made
+ * row by row, cell by cell (build_cells), so each row and each cell is one run of b->pure. */
 static void resolve_pure_leaves(builder *b)
 {
-    qsort(b->pure, b->npure, sizeof *b->pure, cmp_pure_right_first);
-    for (size_t k = 0; k < b->npure; k++) {
-        const pure_leaf *p = &b->pure[k];
-        int32_t r = walk_ray(b->idx, b->ctx, p->cx, p->cy, p->i, p->j, p->node, p->xmax, 1);
-        b->idx->nodes[p->node].first = (uint32_t)(r + 1);
+    pure_leaf *pure = b->pure;
+    size_t n = b->npure;
+    for (size_t row = 0; row < n;) {
+        size_t row_end = row;
+        while (row_end < n && pure[row_end].j == pure[row].j) row_end++;
+        for (size_t end = row_end; end > row;) {
+            size_t start = end - 1;
+            while (start > row && pure[start - 1].i == pure[end - 1].i) start--;
+            if (end - start > 1) qsort(pure + start, end - start, sizeof *pure, cmp_pure_right_first);
+            for (size_t k = start; k < end; k++) resolve_one(b, &pure[k]);
+            end = start;
+        }
+        row = row_end;
     }
 }
 
@@ -620,6 +717,9 @@ int wg_pindex_build(wg_ctx *ctx, const GEOSGeometry *const *polys, size_t n, wg_
         compute_extent(idx);
         choose_grid(idx);
         poly_boxes(idx);
+        rc = build_edge_tree(idx);
+    }
+    if (rc == WG_OK) {
         idx->nnodes = (size_t)idx->gw * idx->gh;
         rc = wg_grow((void **)&idx->nodes, &idx->capnodes, idx->nnodes, sizeof(node));
     }
@@ -642,6 +742,8 @@ void wg_pindex_free(wg_pindex *idx)
     free(idx->edges);
     free(idx->poly_start);
     free(idx->poly_bbox);
+    wg_boxtree_free(idx->edge_tree);
+    free(idx->near_edge);
     free(idx);
 }
 
@@ -661,7 +763,8 @@ void wg_pindex_get_stats(const wg_pindex *idx, wg_pindex_stats *out)
         out->pure_leaves += idx->nodes[k].count == 0;
     }
     out->memory_bytes = sizeof *idx + idx->nnodes * sizeof(node) + idx->nrefs * sizeof(uint32_t) +
-                        idx->nedges * sizeof(edge) + (idx->npolys + 1) * (sizeof(uint32_t) + 32);
+                        idx->nedges * sizeof(edge) + (idx->npolys + 1) * (sizeof(uint32_t) + 32) +
+                        (idx->edge_tree ? wg_boxtree_bytes(idx->edge_tree) + wg_boxtree_count(idx->edge_tree) * 4 : 0);
 }
 
 /* ---------------------------------------------------------------- bulk */

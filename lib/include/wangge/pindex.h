@@ -34,8 +34,10 @@ WG_API void wg_pindex_free(wg_pindex *idx);
  * near-degenerate cases). */
 WG_API int32_t wg_pindex_locate(const wg_pindex *idx, wg_ctx *ctx, double lon, double lat);
 
-/* Nearest polygon to (lon, lat) and the geodesic distance in metres to its boundary (0 when a
- * polygon holds the point). *poly is -1 for an empty index. */
+/* For a point no polygon holds (locate first): the nearest polygon and the geodesic distance in
+ * metres to it. Ties (a point nearest to a vertex two polygons share) go to the lowest index.
+ * Only the boundary of the polygons' union is searched, so for a point inside a polygon the
+ * answer is not meaningful. *poly is -1 for an empty index. */
 WG_API void wg_pindex_nearest(const wg_pindex *idx, double lon, double lat, int32_t *poly /* out */,
                               double *dist_m /* out */);
 
