@@ -1,5 +1,5 @@
-/* Workers and reference layers (lib/src/import_extra.c) and schema version 2: a new store is
- * at version 2 with workers and layer_features; a version-1 store built by the version-1
+/* Workers and reference layers (lib/src/import_extra.c) and schema versions 2-3: a new store is
+ * at the current version with workers and layer_features; a version-1 store built by the version-1
  * migration upgrades in place keeping its rows. Workers: fields read back, every rejection
  * by line and kind with nothing stored, skip_rejected, upsert (and what an empty field keeps),
  * replace, GeoJSON points. Layers: lines, polygons and points stored with their types, class
@@ -113,12 +113,14 @@ static char *features(const char *props, ...)
 
 /* ---------------------------------------------------------------- schema */
 
-static void test_new_store_is_version_2(void **state)
+static void test_new_store_is_current(void **state)
 {
     fixture f;
     open_store(&f);
-    assert_int_equal(2, WG_SCHEMA_VERSION);
-    assert_int_equal(2, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(3, WG_SCHEMA_VERSION);
+    assert_int_equal(3, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(4, q_int(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                                  " ('worker_positions', 'categories', 'event_steps', 'api_keys')"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM geometry_columns"
                                   " WHERE f_table_name = 'layer_features' AND f_geometry_column ="
                                   " 'geom' AND geometry_type = 0 AND srid = 4326 AND"
@@ -175,12 +177,12 @@ static void test_v1_store_upgrades_in_place(void **state)
     /* read-only cannot upgrade it */
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_ESTORE, wg_store_open(f.ctx, path, WG_STORE_READONLY));
-    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 2"));
+    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 3"));
     wg_ctx_free(f.ctx);
 
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_OK, wg_store_open(f.ctx, path, 0));
-    assert_int_equal(2, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(3, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM units WHERE code = '440307006'"));
     assert_int_equal(5, q_int(&f, "SELECT sum(households) FROM addresses"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM geometry_columns"
@@ -829,7 +831,7 @@ static void test_geom_any_vertex_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_new_store_is_version_2),
+        cmocka_unit_test(test_new_store_is_current),
         cmocka_unit_test(test_v1_store_upgrades_in_place),
         cmocka_unit_test(test_workers_csv_fields),
         cmocka_unit_test(test_workers_rejections),

@@ -114,8 +114,65 @@ static const char *const MIGRATE_TO_2 =
     "SELECT CreateSpatialIndex('layer_features', 'geom');"
     "CREATE INDEX layer_features_layer_code ON layer_features(layer, code);";
 
+/* Dispatch (issue 6): GPS fixes, the event loop with its steps, categories and the working
+ * calendar, API keys. Times are milliseconds since the Unix epoch (UTC) in *_ms columns. */
+static const char *const MIGRATE_TO_3 =
+    "ALTER TABLE workers ADD COLUMN seen_ms INTEGER;"          /* time of the newest fix */
+    "ALTER TABLE workers ADD COLUMN active INTEGER NOT NULL DEFAULT 1;" /* 0: deregistered */
+    "CREATE TABLE worker_positions("
+    "  worker_id TEXT NOT NULL REFERENCES workers(id),"
+    "  at_ms INTEGER NOT NULL,"              /* when the fix was taken (device time) */
+    "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    "  accuracy_m REAL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (worker_id, at_ms)) WITHOUT ROWID;" /* a duplicate fix is one row */
+    "CREATE TABLE categories("
+    "  code TEXT PRIMARY KEY CHECK (length(code) = 4),"  /* 2-digit class + 2-digit subclass */
+    "  class_name TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  limit_value REAL NOT NULL CHECK (limit_value > 0),"
+    "  limit_unit TEXT NOT NULL CHECK (limit_unit IN ('hours','days')),"  /* working time */
+    "  role TEXT NOT NULL);"                 /* responsible role */
+    "CREATE TABLE calendar_days("
+    "  day TEXT PRIMARY KEY,"                /* YYYY-MM-DD, local date */
+    "  kind TEXT NOT NULL CHECK (kind IN ('holiday','workday')));" /* overrides of the week */
+    "ALTER TABLE events ADD COLUMN photo_url TEXT;"
+    "ALTER TABLE events ADD COLUMN reporter TEXT;"
+    "ALTER TABLE events ADD COLUMN generation INTEGER;"  /* filed under, with its grid */
+    "ALTER TABLE events ADD COLUMN grid_code TEXT;"
+    "ALTER TABLE events ADD COLUMN outside INTEGER NOT NULL DEFAULT 0;" /* in no grid: flagged */
+    "ALTER TABLE events ADD COLUMN assignee TEXT;"
+    "ALTER TABLE events ADD COLUMN reported_ms INTEGER;"
+    "ALTER TABLE events ADD COLUMN dispatched_ms INTEGER;"
+    "ALTER TABLE events ADD COLUMN deadline_ms INTEGER;"
+    "ALTER TABLE events ADD COLUMN closed_ms INTEGER;"
+    "ALTER TABLE events ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE events ADD COLUMN source TEXT;"         /* api, open311, import */
+    "CREATE INDEX events_status ON events(status);"
+    "CREATE INDEX events_grid ON events(grid_code);"
+    "CREATE TABLE event_steps("
+    "  id INTEGER PRIMARY KEY,"
+    "  event_id INTEGER NOT NULL REFERENCES events(id),"
+    "  action TEXT NOT NULL,"
+    "  from_status TEXT,"
+    "  to_status TEXT NOT NULL,"
+    "  actor TEXT,"
+    "  at_ms INTEGER NOT NULL,"
+    "  note TEXT);"
+    "CREATE INDEX event_steps_event ON event_steps(event_id, id);"
+    "CREATE TABLE api_keys("
+    "  id INTEGER PRIMARY KEY,"
+    "  key_id TEXT NOT NULL UNIQUE,"         /* public part of the key */
+    "  hash TEXT NOT NULL,"                  /* SHA-256 of the secret part, hex */
+    "  role TEXT NOT NULL CHECK (role IN ('viewer','worker','dispatcher','planner','admin')),"
+    "  name TEXT,"
+    "  worker_id TEXT,"                      /* the worker a 'worker' key speaks for */
+    "  created_ms INTEGER NOT NULL,"
+    "  revoked_ms INTEGER);";
+
 /* MIGRATIONS[v] moves a store from version v to v + 1. */
-static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1, MIGRATE_TO_2};
+static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1, MIGRATE_TO_2, MIGRATE_TO_3};
 
 /* The version stores are brought to; lowered only by tests (wg_schema_set_target). */
 static int target_version = WG_SCHEMA_VERSION;

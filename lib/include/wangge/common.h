@@ -67,7 +67,7 @@ WG_API const char *wg_rc_name(int rc);
 WG_API GEOSContextHandle_t wg_geos(wg_ctx *ctx);
 
 /* Schema version this build creates and understands. */
-#define WG_SCHEMA_VERSION 2
+#define WG_SCHEMA_VERSION 3
 
 #ifdef __cplusplus
 }
