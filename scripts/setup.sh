@@ -7,7 +7,7 @@ build=${1:?usage: setup.sh BUILD_DIR [cmake args]}
 shift
 pkgs=(build-essential cmake pkg-config libgeos-dev libproj-dev libspatialite-dev
       libsqlite3-mod-spatialite sqlite3 proj-bin libjson-c-dev libcsv-dev libcmocka-dev
-      libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev zlib1g-dev
+      libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev zlib1g-dev nettle-dev
       time chromium fonts-wqy-zenhei gdal-bin)
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()

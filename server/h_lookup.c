@@ -49,14 +49,20 @@ static int check_point(double lon, double lat, char *msg, size_t n)
     return 1;
 }
 
+/* The worker's phone only for callers entitled to personal data. */
+static unsigned personal(req *r)
+{
+    return req_sees_personal(r) ? WG_LOOKUP_PERSONAL : 0;
+}
+
 /* The library's answer, plus the input point when it was converted from GCJ-02. */
-static char *answer(const snapshot *snap, wg_ctx *ctx, wg_crs crs, double lon, double lat)
+static char *answer(const snapshot *snap, wg_ctx *ctx, wg_crs crs, double lon, double lat, unsigned flags)
 {
     double x = lon, y = lat;
     if (crs == WG_CRS_GCJ02) wg_gcj02_to_wgs84(lon, lat, &x, &y);
     wg_hit h;
     wg_lookup_point(snap->lk, ctx, x, y, &h);
-    char *text = wg_lookup_json(snap->lk, &h, x, y);
+    char *text = wg_lookup_json_ex(snap->lk, &h, x, y, flags);
     if (!text || crs == WG_CRS_WGS84) return text;
     size_t n = strlen(text);
     char *out = malloc(n + 96);
@@ -73,7 +79,7 @@ static char *answer(const snapshot *snap, wg_ctx *ctx, wg_crs crs, double lon, d
 enum MHD_Result h_lookup_get(req *r)
 {
     enum MHD_Result res;
-    if (!req_args_allowed(r, LOOKUP_ARGS, &res)) return res;
+    if (!req_args_allowed(r, LOOKUP_ARGS, &res) || !req_require(r, 0, &res)) return res;
     const char *slon = req_arg(r, "lon"), *slat = req_arg(r, "lat");
     if (!slon || !slat) return reply_error(r, 400, "missing_parameter", "lon and lat are required");
     double lon, lat;
@@ -84,7 +90,7 @@ enum MHD_Result h_lookup_get(req *r)
     wg_crs crs;
     r->snap = resolve(r, &crs, &res);
     if (!r->snap) return res;
-    return reply_text_json(r, 200, NULL, answer(r->snap, r->ctx, crs, lon, lat));
+    return reply_text_json(r, 200, NULL, answer(r->snap, r->ctx, crs, lon, lat, personal(r)));
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -139,7 +145,7 @@ static int item_point(json_object *it, double *lon, double *lat)
 enum MHD_Result h_lookup_post(req *r)
 {
     enum MHD_Result res;
-    if (!req_args_allowed(r, LOOKUP_ARGS, &res)) return res;
+    if (!req_args_allowed(r, LOOKUP_ARGS, &res) || !req_require(r, 0, &res)) return res;
     const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct && !strstr(ct, "json"))
         return reply_error(r, 415, "unsupported_media_type", "send application/json or application/geo+json");
@@ -197,11 +203,12 @@ enum MHD_Result h_lookup_post(req *r)
         return res;
     }
     buf b = {0};
+    unsigned flags = personal(r);
     char head[96];
     int ok = put(&b, head, (size_t)snprintf(head, sizeof head, "{\"generation\":%lld,\"count\":%zu,\"results\":[",
                                               (long long)r->snap->gen, n));
     for (size_t i = 0; ok && i < n; i++) {
-        char *one = answer(r->snap, r->ctx, crs, lon[i], lat[i]);
+        char *one = answer(r->snap, r->ctx, crs, lon[i], lat[i], flags);
         ok = one && (i == 0 || put(&b, ",", 1)) && put(&b, one, strlen(one));
         free(one);
     }

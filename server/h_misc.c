@@ -6,7 +6,9 @@
 #include <string.h>
 
 static const char *const ROUTE_NAME[RT_COUNT] = {"other", "lookup", "lookup_batch", "tile", "tilejson",
-                                                 "features", "health", "metrics", "map"};
+                                                 "features", "health", "metrics", "map", "workers",
+                                                 "nearest", "positions", "events", "open311", "plan",
+                                                 "keys"};
 
 enum MHD_Result h_health(req *r)
 {

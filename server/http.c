@@ -165,6 +165,9 @@ static enum MHD_Result dispatch(req *r)
         }
         return reply_error(r, 405, "method_not_allowed", "use GET or POST on /v1/lookup");
     }
+    /* routes: workers and positions (issue 6) */
+    /* routes: events and Open311 (issue 6) */
+    /* routes: planner (issue 5) */
     if (!get) return reply_error(r, 405, "method_not_allowed", "%s is not allowed on %.200s", r->method, path);
     if (strcmp(path, "/health") == 0) {
         r->route = RT_HEALTH;
@@ -174,9 +177,10 @@ static enum MHD_Result dispatch(req *r)
         r->route = RT_METRICS;
         return h_metrics(r);
     }
+    enum MHD_Result res;
     if (starts(path, "/tiles/", &rest)) {
         r->route = RT_TILE;
-        return h_tiles(r, rest);
+        return req_require(r, 0, &res) ? h_tiles(r, rest) : res;
     }
     if (strcmp(path, "/map") == 0 || starts(path, "/map/", &rest)) {
         r->route = RT_MAP;
@@ -193,7 +197,7 @@ static enum MHD_Result dispatch(req *r)
     if (strcmp(path, "/") == 0 || strcmp(path, "/conformance") == 0 || strcmp(path, "/api") == 0 ||
         strcmp(path, "/collections") == 0 || starts(path, "/collections/", &rest)) {
         r->route = RT_OGC;
-        return h_ogc(r, path);
+        return req_require(r, 0, &res) ? h_ogc(r, path) : res;
     }
     return reply_error(r, 404, "not_found", "no such resource: %.200s", path);
 }

@@ -35,10 +35,11 @@ static const char USAGE[] =
     "  --max-body BYTES   request body cap, 413 above (default 8388608)\n"
     "  --max-batch N      points per POST /v1/lookup, 413 above (default 10000)\n"
     "  --tile-cache-mb N  tile cache bound (default 256)\n"
-    "  --access-log FILE|-|off   (default -: standard error)\n";
+    "  --access-log FILE|-|off   (default -: standard error)\n"
+    "  --public-reads on|off  grids, tiles, features and lookups without an API key (default on)\n";
 
 enum { O_CONFIG = 256, O_ADDR, O_PORT, O_STORE, O_GEODATA, O_WEB, O_THREADS, O_MAXCONN, O_PERIP, O_TIMEOUT, O_BODY,
-       O_BATCH, O_CACHE, O_LOG };
+       O_BATCH, O_CACHE, O_LOG, O_PUBLIC };
 static const struct option OPTS[] = {
     {"config", required_argument, NULL, O_CONFIG},     {"addr", required_argument, NULL, O_ADDR},
     {"port", required_argument, NULL, O_PORT},         {"store", required_argument, NULL, O_STORE},
@@ -47,6 +48,7 @@ static const struct option OPTS[] = {
     {"per-ip", required_argument, NULL, O_PERIP},      {"timeout", required_argument, NULL, O_TIMEOUT},
     {"max-body", required_argument, NULL, O_BODY},     {"max-batch", required_argument, NULL, O_BATCH},
     {"tile-cache-mb", required_argument, NULL, O_CACHE}, {"access-log", required_argument, NULL, O_LOG},
+    {"public-reads", required_argument, NULL, O_PUBLIC},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
 /* Strings from a config file live until exit. */
@@ -130,6 +132,13 @@ static int apply(srv_config *c, int opt, const char *v)
     case O_BATCH: return set_number("--max-batch", v, 1, 10000000, &x) && ((c->max_batch = (size_t)x), 1);
     case O_CACHE: return set_number("--tile-cache-mb", v, 0, 1 << 20, &x) && ((c->tile_cache_mb = (size_t)x), 1);
     case O_LOG: c->access_log = v; return 1;
+    case O_PUBLIC:
+        if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+            c->public_reads = strcmp(v, "on") == 0;
+            return 1;
+        }
+        fprintf(stderr, "wangge-server: --public-reads takes on or off, not '%s'\n", v);
+        return 0;
     default: return 0;
     }
 }
@@ -166,7 +175,7 @@ int main(int argc, char **argv)
     server s;
     memset(&s, 0, sizeof s);
     s.cfg = (srv_config){"127.0.0.1", 8080, "wangge.sqlite", WANGGE_GEODATA_DIR, WANGGE_WEB_DIR,
-                         cpus > 0 ? (int)cpus : 2, 1024, 256, 30, 8u << 20, 10000, 256, "-"};
+                         cpus > 0 ? (int)cpus : 2, 1024, 256, 30, 8u << 20, 10000, 256, "-", 1};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", OPTS, NULL)) != -1) {
         if (opt == 'h') {

@@ -28,6 +28,7 @@ typedef struct srv_config {
     size_t max_batch;     /* points per POST /v1/lookup (413 above) */
     size_t tile_cache_mb; /* tile cache bound */
     const char *access_log; /* "-" stderr, a file, or "off" */
+    int public_reads;     /* grids, tiles, features and lookups readable without a key (default 1) */
 } srv_config;
 
 /* One generation's read-only state, shared by every thread, reference counted. */
@@ -41,6 +42,7 @@ typedef struct snapshot {
 
 enum route {
     RT_OTHER, RT_LOOKUP, RT_LOOKUP_BATCH, RT_TILE, RT_TILEJSON, RT_OGC, RT_HEALTH, RT_METRICS, RT_MAP,
+    RT_WORKERS, RT_NEAREST, RT_POSITIONS, RT_EVENTS, RT_OPEN311, RT_PLAN, RT_KEYS,
     RT_COUNT
 };
 
@@ -73,6 +75,13 @@ typedef struct server {
     double started;
 } server;
 
+typedef struct caller {
+    int role;            /* one ROLE_ bit; 0 for the anonymous caller */
+    char key_id[32];     /* "" when anonymous */
+    char worker_id[65];  /* the worker a worker key speaks for, "" if none */
+    int bad_key;         /* a key was presented but is unknown or revoked */
+} caller;
+
 /* One request in flight. */
 typedef struct req {
     server *s;
@@ -87,6 +96,8 @@ typedef struct req {
     unsigned status;
     size_t sent;
     double t0;
+    caller who;         /* the caller, once known (req_caller) */
+    int who_known;
 } req;
 
 double srv_now(void);
@@ -96,6 +107,10 @@ int state_init(server *s);
 void state_free(server *s);
 /* This thread's context, opened on first use; NULL on failure. */
 wg_ctx *state_thread_ctx(server *s);
+/* This thread's writable context (a second connection, opened on first use, for requests that
+ * write: events, positions, keys, planner edits); NULL on failure. Call state_changed(s) after
+ * a write that changes what readers see (a publish). */
+wg_ctx *state_thread_wctx(server *s);
 /* Tells every thread to look at the store on its next request (call after a write made through
  * this server, e.g. a publish). */
 void state_changed(server *s);
@@ -125,6 +140,19 @@ int parse_double(const char *s, double *v);
 int parse_i64(const char *s, int64_t *v);
 /* The request's base URL (scheme://host) for links. */
 void req_base_url(req *r, char *out, size_t n);
+
+/* auth.c: API keys and roles. A caller presents its key as "Authorization: Bearer KEY" or
+ * "X-API-Key: KEY"; no key is the anonymous caller. Roles are bits; admin may do anything. */
+enum { ROLE_VIEWER = 1, ROLE_WORKER = 2, ROLE_DISPATCHER = 4, ROLE_PLANNER = 8, ROLE_ADMIN = 16 };
+/* The caller of r (looked up once per request). Never NULL. */
+const caller *req_caller(req *r);
+/* 1 when the caller holds one of `roles` (or is admin). Otherwise replies 401 (no key, or an
+ * unknown/revoked one) or 403 (a valid key of another role) with a JSON error and returns 0.
+ * Reads that are public (cfg.public_reads) pass roles = 0: anyone passes unless public reads
+ * are switched off, in which case any valid key does. */
+int req_require(req *r, int roles, enum MHD_Result *res);
+/* Whether personal data (phones, tracks) may be shown to this caller. */
+int req_sees_personal(req *r);
 
 /* handlers */
 enum MHD_Result h_lookup_get(req *r);

@@ -19,6 +19,7 @@
 
 typedef struct thread_state {
     wg_ctx *ctx;
+    wg_ctx *wctx; /* writable, opened on first use */
     struct timespec seen_mtime;
     off_t seen_size;
     int seen;
@@ -33,7 +34,10 @@ typedef struct thread_state {
 static void thread_state_free(void *p)
 {
     thread_state *t = p;
-    if (t) wg_ctx_free(t->ctx);
+    if (t) {
+        wg_ctx_free(t->ctx);
+        wg_ctx_free(t->wctx);
+    }
     free(t);
 }
 
@@ -64,6 +68,22 @@ wg_ctx *state_thread_ctx(server *s)
 {
     thread_state *t = thread_get(s);
     return t ? t->ctx : NULL;
+}
+
+wg_ctx *state_thread_wctx(server *s)
+{
+    thread_state *t = thread_get(s);
+    if (!t) return NULL;
+    if (!t->wctx) {
+        wg_ctx *w = wg_ctx_new();
+        if (!w || wg_store_open(w, s->cfg.store, 0) != WG_OK) {
+            if (w) fprintf(stderr, "wangge-server: cannot open %s for writing: %s\n", s->cfg.store, wg_errmsg(w));
+            wg_ctx_free(w);
+            return NULL;
+        }
+        t->wctx = w;
+    }
+    return t->wctx;
 }
 
 static snapshot *snapshot_load(wg_ctx *ctx, int64_t gen, int *rc)

@@ -45,5 +45,6 @@ int cmd_lookup(cli *c, int argc, char **argv);
 int cmd_assign(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
 int cmd_gen(cli *c, int argc, char **argv);
+int cmd_key(cli *c, int argc, char **argv);
 
 #endif

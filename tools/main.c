@@ -60,6 +60,11 @@ static const command COMMANDS[] = {
      "wangge export --level district|community|grid [--generation N] [-o FILE]\n"
      "  or   wangge export --report [--generation N] [--tolerance M2] [-o FILE]",
      cmd_export},
+    {"key", "create, list or revoke API keys for the server's roles",
+     "wangge key create --role viewer|worker|dispatcher|planner|admin [--name TEXT] [--worker ID]\n"
+     "       wangge key list\n"
+     "       wangge key revoke KEY_ID",
+     cmd_key},
     {"gen", "generate a synthetic city (Kuichong-like street offices) as GeoJSON and CSV",
      "wangge gen [--seed N] [--scale N] [--county CCCCCC] [--street N] [--households N]\n"
      "           [--grids N] [--communities N] [--events N] [--quiet] DIR\n"

@@ -15,8 +15,9 @@ struct wg_lookup {
     wg_pindex *level[4];      /* [1..3]; NULL for a level with no units */
     wg_worker_brief *workers; /* per unit (grids only); id NULL = none */
     _Atomic(char *) *text;    /* per unit i, JSON made on first use by wg_lookup_json:
-                                 [2i] the unit {"code","name"}, [2i+1] (grids) the answer's
-                                 members after the point for a point inside it */
+                                 [3i] the unit {"code","name"}, [3i+1] (grids) the answer's
+                                 members after the point for a point inside it, [3i+2] the
+                                 same without the worker's phone */
 };
 
 static char *dup_col(sqlite3_stmt *st, int col)
@@ -75,7 +76,7 @@ int wg_lookup_load(wg_ctx *ctx, int64_t generation, wg_lookup **out)
     rc = wg_units_load(ctx, gen, 0, &lk->set);
     for (int level = 1; rc == WG_OK && level <= 3; level++) rc = build_level(ctx, lk, level);
     if (rc == WG_OK) rc = load_workers(ctx, lk);
-    if (rc == WG_OK && !(lk->text = calloc(2 * lk->set->n + 1, sizeof *lk->text)))
+    if (rc == WG_OK && !(lk->text = calloc(3 * lk->set->n + 1, sizeof *lk->text)))
         rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
     if (rc == WG_OK) {
         /* the indexes hold their own copies of the edges: drop the geometries */
@@ -102,7 +103,7 @@ void wg_lookup_free(wg_lookup *lk)
         free((char *)lk->workers[i].phone);
     }
     free(lk->workers);
-    for (size_t i = 0; lk->text && i < 2 * lk->set->n; i++) free(atomic_load(&lk->text[i]));
+    for (size_t i = 0; lk->text && i < 3 * lk->set->n; i++) free(atomic_load(&lk->text[i]));
     free(lk->text);
     if (lk->set) wg_unit_set_free(NULL, lk->set); /* no geometries left: no GEOS handle needed */
     free(lk);
@@ -200,7 +201,7 @@ static char *json_text(json_object *o, size_t skip)
 
 /* Members after the point for a point inside grid g: district, community, grid, worker and
  * "outside":false, with the closing brace. */
-static char *grid_members(const wg_lookup *lk, int32_t g)
+static char *grid_members(const wg_lookup *lk, int32_t g, int personal)
 {
     json_object *o = json_object_new_object();
     if (!o) return NULL;
@@ -214,7 +215,7 @@ static char *grid_members(const wg_lookup *lk, int32_t g)
         wj = json_object_new_object();
         json_object_object_add(wj, "id", json_object_new_string(w->id));
         json_object_object_add(wj, "name", json_object_new_string(w->name));
-        json_object_object_add(wj, "phone", w->phone ? json_object_new_string(w->phone) : NULL);
+        if (personal) json_object_object_add(wj, "phone", w->phone ? json_object_new_string(w->phone) : NULL);
         json_object_object_add(wj, "on_duty", json_object_new_boolean(w->on_duty));
     }
     json_object_object_add(o, "worker", wj);
@@ -222,13 +223,14 @@ static char *grid_members(const wg_lookup *lk, int32_t g)
     return json_text(o, 1);
 }
 
-/* The text in slot k of unit i (0: the unit, 1: grid members), made once. Any thread. */
+/* The text in slot k of unit i (0: the unit, 1: grid members, 2: the same without the
+ * phone), made once. Any thread. */
 static const char *cached(const wg_lookup *lk, int32_t i, int k)
 {
-    _Atomic(char *) *slot = &lk->text[2 * (size_t)i + (size_t)k];
+    _Atomic(char *) *slot = &lk->text[3 * (size_t)i + (size_t)k];
     char *t = atomic_load_explicit(slot, memory_order_acquire);
     if (t) return t;
-    char *fresh = k ? grid_members(lk, i) : json_text(unit_json(lk, i), 0), *expected = NULL;
+    char *fresh = k ? grid_members(lk, i, k == 1) : json_text(unit_json(lk, i), 0), *expected = NULL;
     if (!fresh) return NULL;
     if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh, memory_order_acq_rel, memory_order_acquire))
         return fresh;
@@ -268,6 +270,11 @@ static void out_unit(out_buf *b, const wg_lookup *lk, int32_t i)
 
 char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double lat)
 {
+    return wg_lookup_json_ex(lk, h, lon, lat, WG_LOOKUP_PERSONAL);
+}
+
+char *wg_lookup_json_ex(const wg_lookup *lk, const wg_hit *h, double lon, double lat, unsigned flags)
+{
     char num[96];
     out_buf b = {malloc(512), 0, 512, 0};
     if (!b.p) return NULL;
@@ -276,7 +283,7 @@ char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double la
              (long long)wg_lookup_generation(lk));
     out_put(&b, num);
     if (h->grid >= 0) { /* inside a grid, the rest depends on the grid alone */
-        out_put(&b, cached(lk, h->grid, 1));
+        out_put(&b, cached(lk, h->grid, (flags & WG_LOOKUP_PERSONAL) ? 1 : 2));
     } else { /* outside: the nearest grid and its distance vary per point */
         out_put(&b, "\"district\":");
         out_unit(&b, lk, h->district);

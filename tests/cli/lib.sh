@@ -15,6 +15,10 @@ expect_in() { # expect_in TEXT HAYSTACK
   checks=$((checks + 1))
   case "$2" in *"$1"*) ;; *) fail "expected '$1' in: $2" ;; esac
 }
+expect_not_in() { # expect_not_in TEXT HAYSTACK
+  checks=$((checks + 1))
+  case "$2" in *"$1"*) fail "did not expect '$1' in: $2" ;; esac
+}
 expect_eq() {
   checks=$((checks + 1))
   [ "$1" = "$2" ] || fail "expected '$2', got '$1' ($3)"

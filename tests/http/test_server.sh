@@ -26,9 +26,26 @@ expect_status 200 GET "$BASE/health"
 expect_in '"status":"ok","generation":1,"grids":97' "$body"
 
 # --- single lookups
-expect_status 200 GET "$BASE/v1/lookup?lon=114.47&lat=22.63"
-expect_eq "$body" "$("$W" -s "$S" lookup --json 114.47 22.63)" "GET lookup = CLI lookup"
+# --- keys and personal data: the worker's phone only for dispatchers (and admins)
+DISP=$("$W" -s "$S" key create --role dispatcher --name test 2> /dev/null)
+VIEW=$("$W" -s "$S" key create --role viewer 2> /dev/null)
+expect_eq "${#DISP}" "48" "a key is 48 characters"
+expect_status 200 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "Authorization: Bearer $DISP"
+expect_eq "$body" "$("$W" -s "$S" lookup --json 114.47 22.63)" "GET lookup (dispatcher) = CLI lookup"
 expect_in '"worker":{"id":"W440307006007007"' "$body"
+expect_in '"phone":"1' "$body"
+expect_status 200 GET "$BASE/v1/lookup?lon=114.47&lat=22.63"
+expect_eq "$body" "$("$W" -s "$S" lookup --json 114.47 22.63 | sed 's/,"phone":"[0-9]*"//')" "anonymous lookup = CLI lookup without the phone"
+expect_not_in 'phone' "$body"
+expect_status 200 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "X-API-Key: $VIEW"
+expect_not_in 'phone' "$body"
+expect_status 200 POST "$BASE/v1/lookup" -H 'Content-Type: application/json' -d '[[114.47,22.63]]'
+expect_not_in 'phone' "$body"
+expect_status 401 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "Authorization: Bearer ${DISP%?}0"
+expect_in '"error":{"code":"unauthorized"' "$body"
+expect_status 401 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "X-API-Key: ' OR 1=1 --"
+"$W" -s "$S" key revoke "$(echo "$VIEW" | cut -c4-15)" 2> /dev/null
+expect_status 401 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "X-API-Key: $VIEW"
 expect_status 200 GET "$BASE/v1/lookup?lon=114.52&lat=22.62"
 expect_in '"outside":true,"nearest":{"code":"440307006004003"' "$body"
 expect_status 200 GET "$BASE/v1/lookup?lon=114.47&lat=22.63&generation=1"
@@ -42,7 +59,7 @@ wlon=$(echo "$body" | sed -n 's/^{"lon":\([0-9.]*\),"lat":\([0-9.]*\).*/\1 \2/p'
 expect_eq "$(echo "$wlon" | awk '{ d = (114.4750 - $1) * 102800; e = (22.6271 - $2) * 110574;
   print (d*d + e*e > 200*200 && d*d + e*e < 800*800) }')" "1" "GCJ-02 shift is a few hundred metres ($wlon)"
 expect_eq "$(echo "$body" | sed 's/,"input".*//; s/"lon":[^,]*,"lat":[^,]*,//')" \
-  "$("$W" -s "$S" lookup --json $wlon | sed 's/}$//; s/"lon":[^,]*,"lat":[^,]*,//')" "gcj02 lookup = WGS84 lookup of the converted point"
+  "$("$W" -s "$S" lookup --json $wlon | sed 's/}$//; s/"lon":[^,]*,"lat":[^,]*,//; s/,"phone":"[0-9]*"//')" "gcj02 lookup = WGS84 lookup of the converted point"
 
 # --- 3,000 random points: GET (300 of them) and POST batches agree with the CLI
 awk 'BEGIN { srand(20261122); for (i = 0; i < 3000; i++) printf "%.7f,%.7f\n", 114.40 + 0.14 * rand(), 22.58 + 0.10 * rand() }' > "$WORK/points.csv"
@@ -163,10 +180,19 @@ expect_in 'wangge_active_generation 2' "$body"
 stop_server
 
 # --- a config file, and refusals at start
-printf '# test\nstore = %s\nthreads = 2\nmax-batch = 3\n' "$S" > "$WORK/server.conf"
+printf '# test\nstore = %s\nthreads = 2\nmax-batch = 3\npublic-reads = off\n' "$S" > "$WORK/server.conf"
 start_server "$WORK/server2.log" --config "$WORK/server.conf"
-expect_status 413 POST "$BASE/v1/lookup" -H 'Content-Type: application/json' --data-binary '[[1,2],[1,2],[1,2],[1,2]]'
+expect_status 413 POST "$BASE/v1/lookup" -H 'Content-Type: application/json' -H "X-API-Key: $DISP" --data-binary '[[1,2],[1,2],[1,2],[1,2]]'
+# public reads off: lookups, tiles and features need a key, any valid one
+expect_status 401 GET "$BASE/v1/lookup?lon=114.47&lat=22.63"
+expect_in '"error":{"code":"unauthorized"' "$body"
+expect_status 401 GET "$BASE/tiles/grids/14/13400/7141.mvt"
+expect_status 401 GET "$BASE/collections/grids/items?limit=1"
+expect_status 200 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "X-API-Key: $DISP"
+expect_status 200 GET "$BASE/collections/grids/items?limit=1" -H "X-API-Key: $DISP"
 stop_server
+expect_exit 1 "$SERVER" --public-reads maybe
+expect_in "--public-reads takes on or off" "$err"
 printf 'bogus = 1\n' > "$WORK/bad.conf"
 expect_exit 1 "$SERVER" --config "$WORK/bad.conf"
 expect_in "unknown key 'bogus'" "$err"

@@ -52,6 +52,11 @@ WG_API int wg_lookup_bulk(const wg_lookup *lk, const double *lon, const double *
  *  "worker":{id,name,phone,on_duty}|null,"outside":bool[,"nearest":{code,name,distance_m}]}.
  * The one format of the CLI (lookup --json) and the server (GET/POST /v1/lookup). */
 WG_API char *wg_lookup_json(const wg_lookup *lk, const wg_hit *h, double lon, double lat);
+/* The same, with flags: without WG_LOOKUP_PERSONAL the worker's phone is left out (for callers
+ * not entitled to personal data). wg_lookup_json includes it. */
+enum { WG_LOOKUP_PERSONAL = 1 };
+WG_API char *wg_lookup_json_ex(const wg_lookup *lk, const wg_hit *h, double lon, double lat,
+                               unsigned flags);
 
 #ifdef __cplusplus
 }
