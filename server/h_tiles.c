@@ -13,7 +13,7 @@
 #include <zlib.h>
 
 typedef struct entry {
-    char key[64];
+    char key[96];
     uint64_t hash;
     unsigned char *data, *gz;
     size_t len, gzlen;
@@ -181,13 +181,19 @@ static enum MHD_Result tilejson(req *r, unsigned mask, const char *layers)
     if (!ts) return reply_rc(r, rc);
     char base[320], url[800];
     req_base_url(r, base, sizeof base);
-    snprintf(url, sizeof url, "%s/tiles/%s/{z}/{x}/{y}.mvt", base, layers);
+    if (req_arg(r, "generation")) /* a chosen generation (a draft under review): keep it */
+        snprintf(url, sizeof url, "%s/tiles/%s/{z}/{x}/{y}.mvt?generation=%lld", base, layers, (long long)r->snap->gen);
+    else
+        snprintf(url, sizeof url, "%s/tiles/%s/{z}/{x}/{y}.mvt", base, layers);
     double bounds[4], center[2];
     wg_tileset_bounds(ts, bounds, center);
     json_object *o = json_object_new_object(), *tiles = json_object_new_array(), *vl = json_object_new_array();
     json_object_object_add(o, "tilejson", json_object_new_string("3.0.0"));
     json_object_object_add(o, "name", json_object_new_string("wangge grids"));
-    json_object_object_add(o, "description", json_object_new_string("Districts, communities and work grids of the active generation"));
+    char desc[96];
+    snprintf(desc, sizeof desc, "Districts, communities and work grids of %s generation %lld",
+             req_arg(r, "generation") ? "the chosen" : "the active", (long long)r->snap->gen);
+    json_object_object_add(o, "description", json_object_new_string(desc));
     json_object_object_add(o, "version", json_object_new_string("1.0.0"));
     json_object_object_add(o, "attribution", json_object_new_string("wangge"));
     json_object_object_add(o, "scheme", json_object_new_string("xyz"));
@@ -231,9 +237,13 @@ static enum MHD_Result tilejson(req *r, unsigned mask, const char *layers)
 
 enum MHD_Result h_tiles(req *r, const char *rest)
 {
-    static const char *const NO_ARGS[] = {NULL};
+    static const char *const ARGS[] = {"generation", NULL};
     enum MHD_Result res;
-    if (!req_args_allowed(r, NO_ARGS, &res)) return res;
+    if (!req_args_allowed(r, ARGS, &res)) return res;
+    const char *g = req_arg(r, "generation");
+    int64_t gen = 0;
+    if (g && (!parse_i64(g, &gen) || gen <= 0))
+        return reply_error(r, 400, "bad_generation", "generation must be a positive number, not '%.32s'", g);
     const char *slash = strchr(rest, '/');
     size_t ln = slash ? (size_t)(slash - rest) : strlen(rest);
     char layers[128];
@@ -256,16 +266,25 @@ enum MHD_Result h_tiles(req *r, const char *rest)
         if (z > 22 || x >= (1L << z) || y >= (1L << z))
             return reply_error(r, 400, "bad_tile", "tile %ld/%ld/%ld is out of range (z 0..22, x and y below 2^z)", z, x, y);
     }
-    r->snap = state_acquire(r->s, r->ctx);
-    if (!r->snap) return reply_error(r, 503, "unavailable", "no active generation");
+    if (gen) {
+        int rc = WG_OK;
+        r->snap = state_acquire_gen(r->s, r->ctx, gen, &rc);
+        if (!r->snap)
+            return rc == WG_ENOTFOUND ? reply_error(r, 404, "no_such_generation", "generation %lld does not exist", (long long)gen)
+                                      : reply_rc(r, rc);
+    } else {
+        r->snap = state_acquire(r->s, r->ctx);
+        if (!r->snap) return reply_error(r, 503, "unavailable", "no active generation");
+    }
     if (json) {
         r->route = RT_TILEJSON;
         return tilejson(r, mask, layers);
     }
     const char *ae = req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     int want_gz = ae && strstr(ae, "gzip");
-    char key[64];
-    snprintf(key, sizeof key, "%lld/%u/%ld/%ld/%ld", (long long)r->snap->gen, mask, z, x, y);
+    char key[96]; /* a draft's tiles are keyed by its revision too */
+    snprintf(key, sizeof key, "%lld.%llx/%u/%ld/%ld/%ld", (long long)r->snap->gen, (unsigned long long)r->snap->rev, mask, z,
+             x, y);
     uint64_t h = fnv1a(key, strlen(key));
     struct tile_cache *c = r->s->tiles;
     for (int round = 0; round < 2; round++) {

@@ -150,8 +150,8 @@ static enum MHD_Result dispatch(req *r)
     int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
     int post = strcmp(r->method, "POST") == 0;
     if (strcmp(r->method, "OPTIONS") == 0) {
-        static const char *const h[] = {"Access-Control-Allow-Methods", "GET, POST, OPTIONS",
-                                        "Access-Control-Allow-Headers", "Content-Type, Authorization", NULL};
+        static const char *const h[] = {"Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS",
+                                        "Access-Control-Allow-Headers", "Content-Type, Authorization, X-API-Key", NULL};
         return reply(r, 204, NULL, "", 0, MHD_RESPMEM_PERSISTENT, h);
     }
     if (strcmp(path, "/v1/lookup") == 0) {
@@ -167,7 +167,22 @@ static enum MHD_Result dispatch(req *r)
     }
     /* routes: workers and positions (issue 6) */
     /* routes: events and Open311 (issue 6) */
+    if (strcmp(path, "/v1/events") == 0 || starts(path, "/v1/events/", &rest) || strcmp(path, "/v1/stats") == 0 ||
+        strcmp(path, "/v1/categories") == 0 || strcmp(path, "/v1/calendar") == 0) {
+        r->route = RT_EVENTS;
+        return h_events(r, path);
+    }
+    if (starts(path, "/open311/v2/", &rest)) {
+        r->route = RT_OPEN311;
+        return h_open311(r, rest);
+    }
     /* routes: planner (issue 5) */
+    if (strcmp(path, "/v1/generations") == 0 || starts(path, "/v1/generations/", &rest) ||
+        strcmp(path, "/v1/draft") == 0 || starts(path, "/v1/draft/", &rest) || strcmp(path, "/v1/divide") == 0 ||
+        strcmp(path, "/v1/merge") == 0) {
+        r->route = RT_PLAN;
+        return h_plan(r, path);
+    }
     if (!get) return reply_error(r, 405, "method_not_allowed", "%s is not allowed on %.200s", r->method, path);
     if (strcmp(path, "/health") == 0) {
         r->route = RT_HEALTH;

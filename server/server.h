@@ -35,6 +35,7 @@ typedef struct srv_config {
 typedef struct snapshot {
     atomic_int refs;
     int64_t gen;
+    uint64_t rev;             /* the draft's revision when loaded (wg_gen_revision); 0 otherwise */
     wg_lookup *lk;
     pthread_mutex_t ts_mu;    /* guards the lazy tileset */
     struct wg_tileset *ts;
@@ -162,6 +163,11 @@ enum MHD_Result h_metrics(req *r);
 enum MHD_Result h_tiles(req *r, const char *rest);
 enum MHD_Result h_ogc(req *r, const char *path);
 enum MHD_Result h_web(req *r, const char *path);
+/* h_events.c: /v1/events..., /v1/stats, /v1/categories, /v1/calendar; Open311 GeoReport v2
+ * under /open311/v2/ (rest: the path after it). */
+enum MHD_Result h_events(req *r, const char *path);
+enum MHD_Result h_open311(req *r, const char *rest);
+enum MHD_Result h_plan(req *r, const char *path);
 int web_init(server *s);
 void web_free(server *s);
 int tiles_init(server *s);

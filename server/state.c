@@ -186,18 +186,24 @@ snapshot *state_acquire_gen(server *s, wg_ctx *ctx, int64_t gen, int *rc)
     snapshot *cur = state_acquire(s, ctx);
     if (cur && cur->gen == gen) return cur;
     state_release(cur);
+    /* a draft changes under its id: its snapshot is kept only while its revision holds */
+    uint64_t rev = 0;
+    *rc = wg_gen_revision(ctx, gen, &rev);
+    if (*rc != WG_OK) return NULL;
     pthread_mutex_lock(&s->reload_mu);
     snapshot *found = NULL;
     for (int i = 0; i < 4 && !found; i++)
-        if (s->extra[i] && s->extra[i]->gen == gen) found = hold(s, &s->extra[i]);
+        if (s->extra[i] && s->extra[i]->gen == gen && s->extra[i]->rev == rev) found = hold(s, &s->extra[i]);
     if (!found) {
-        wg_gen_status status;
-        *rc = wg_gen_get_status(ctx, gen, &status);
-        found = *rc == WG_OK ? snapshot_load(ctx, gen, rc) : NULL;
-        if (found) { /* keep it: evict the oldest slot */
+        found = snapshot_load(ctx, gen, rc);
+        if (found) { /* keep it: replace an older revision of it, else evict the oldest slot */
+            found->rev = rev;
             pthread_mutex_lock(&s->mu);
-            snapshot *old = s->extra[3];
-            memmove(&s->extra[1], &s->extra[0], 3 * sizeof s->extra[0]);
+            int slot = 3;
+            for (int i = 0; i < 4; i++)
+                if (s->extra[i] && s->extra[i]->gen == gen) slot = i;
+            snapshot *old = s->extra[slot];
+            memmove(&s->extra[1], &s->extra[0], (size_t)slot * sizeof s->extra[0]);
             s->extra[0] = found;
             atomic_fetch_add(&found->refs, 1);
             pthread_mutex_unlock(&s->mu);

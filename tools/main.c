@@ -7,6 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+/* defined in cmd_events.c */
+int cmd_events(cli *c, int argc, char **argv);
+int cmd_categories(cli *c, int argc, char **argv);
+int cmd_calendar(cli *c, int argc, char **argv);
+
+/* defined in cmd_divide.c */
+int cmd_divide(cli *c, int argc, char **argv);
+int cmd_merge(cli *c, int argc, char **argv);
+
+/* defined in cmd_draft.c */
+int cmd_draft(cli *c, int argc, char **argv);
+int cmd_diff(cli *c, int argc, char **argv);
+int cmd_rollback(cli *c, int argc, char **argv);
+
 static const command COMMANDS[] = {
     {"init", "create an empty store", "wangge [--store FILE] init", cmd_init},
     {"import", "import units, addresses, events, workers or reference layers",
@@ -45,6 +59,33 @@ static const command COMMANDS[] = {
      "Refused (exit 2, report printed) if the draft has faults, unless --force.",
      cmd_publish},
     {"generations", "list generations", "wangge generations [--json]", cmd_generations},
+    {"draft", "edit the draft generation: replace, split or merge units, or discard it",
+     "wangge draft new\n"
+     "  or   wangge draft replace --level community|grid --parent CODE [--repair] FILE.geojson\n"
+     "  or   wangge draft split CODE [--repair] FILE.geojson\n"
+     "  or   wangge draft merge CODE,CODE[,...] [--name NAME]\n"
+     "  or   wangge draft discard\n"
+     "The draft is made from the active generation when there is none. replace puts the\n"
+     "features of FILE (Polygon/MultiPolygon; optional properties code, name) in place of all\n"
+     "the units under the parent; split puts them in place of one unit; merge dissolves\n"
+     "siblings into one. Codes: an unchanged unit keeps its code; a changed one keeps the code\n"
+     "of the old unit it shares most households with (optimal one-to-one matching); the rest\n"
+     "get new sequence numbers under the parent in reading order, never a retired one. Prints\n"
+     "the code of each feature. Nothing outside the parent changes; 'wangge diff' shows what\n"
+     "moves, 'wangge publish' makes the draft active.",
+     cmd_draft},
+    {"diff", "compare two generations: units, addresses, events, workers, households",
+     "wangge diff [--from N] [--to N] [--json] [-o FILE]\n"
+     "Default: the active generation against the draft. Lists units added, removed and changed,\n"
+     "every address and event whose work grid changes (placed afresh in both generations),\n"
+     "workers whose home grid is removed or redrawn or whose position changes grid, and the\n"
+     "households of each community and grid before and after.",
+     cmd_diff},
+    {"rollback", "make the previous generation active again",
+     "wangge rollback\n"
+     "The generation active before the current one becomes active again (with every address\n"
+     "and event assigned in it), the current one retired; repeated, it walks further back.",
+     cmd_rollback},
     {"lookup", "district, community and grid of points",
      "wangge lookup [--generation N] [--json] LON LAT\n"
      "  or   wangge lookup [--generation N] --batch FILE|-   (lines: lon,lat)\n"
@@ -60,11 +101,65 @@ static const command COMMANDS[] = {
      "wangge export --level district|community|grid [--generation N] [-o FILE]\n"
      "  or   wangge export --report [--generation N] [--tolerance M2] [-o FILE]",
      cmd_export},
+    {"divide", "divide communities into work grids balanced by households, along roads",
+     "wangge divide --community CODE | --district CODE  --grids N | --band MIN-MAX\n"
+     "        [--best-effort] [--generation N] [--json [--geometry]] [--dry-run]\n"
+     "Cuts each community along its roads and rivers (layers roads, rivers) into base units,\n"
+     "partitions them with METIS by households and repairs the result: every grid connected,\n"
+     "inside the band where the community's households allow it, boundaries on roads.\n"
+     "--grids N gives exactly N grids per community; --band MIN-MAX chooses the number whose\n"
+     "average is nearest the band's middle, and fails (exit 2, naming the feasible choices) if\n"
+     "no number of grids can meet it, unless --best-effort. Reads the draft (else the active\n"
+     "generation, or --generation N); writes the grids into the draft, replacing the\n"
+     "community's work grids (codes kept where grids match old ones), unless --dry-run.\n"
+     "Prints the plan: households, deviation, area, Polsby-Popper, share of boundary on roads\n"
+     "per grid; max deviation, RMSE, cut length, gap and overlap per community.",
+     cmd_divide},
+    {"merge", "merge thematic grid layers into one layer of work grids (多网合一)",
+     "wangge merge --layers NAME[,NAME...] [--district CODE | --community CODE]\n"
+     "        [--band MIN-MAX | --grids N] [--generation N] [--json [--geometry]] [--dry-run]\n"
+     "Cuts each community by its roads, rivers and the boundaries of the thematic grids of the\n"
+     "layers (e.g. thematic_rental,thematic_family_planning), and divides it as 'divide' does.\n"
+     "Default band 240-360 households (about 300 a grid), best effort. Without --district or\n"
+     "--community, every community of the generation. Reports the thematic grids before and\n"
+     "the work grids after.",
+     cmd_merge},
     {"key", "create, list or revoke API keys for the server's roles",
      "wangge key create --role viewer|worker|dispatcher|planner|admin [--name TEXT] [--worker ID]\n"
      "       wangge key list\n"
      "       wangge key revoke KEY_ID",
      cmd_key},
+    {"events", "the event loop: overdue events, statistics for scoring, one event's steps",
+     "wangge events overdue [--at TIME] [--grid CODE] [--community CODE] [--limit N] [--json]\n"
+     "  or   wangge events list [--grid CODE] [--community CODE] [--status S[,S...]]\n"
+     "        [--category CODE] [--assignee ID] [--from TIME] [--to TIME] [--overdue] [--at TIME]\n"
+     "        [--limit N] [--json]\n"
+     "  or   wangge events stats --by worker|grid|community [--from TIME] [--to TIME] [--at TIME]\n"
+     "  or   wangge events show ID\n"
+     "  or   wangge events backfill [--generation N]\n"
+     "overdue: dispatched events not handled by their deadline (working time from dispatch, see\n"
+     "'wangge calendar'), as of --at (default now). stats prints JSON per worker, grid or\n"
+     "community for events reported in [--from, --to): events by status, on-time rate (handled\n"
+     "by the deadline / handled with a deadline), overdue, reopen count, mean time per step.\n"
+     "TIME is YYYY-MM-DD[THH:MM[:SS]][+08:00] (the calendar's UTC offset when none is given).\n"
+     "backfill gives events imported from a file their grid and time columns.",
+     cmd_events},
+    {"categories", "import or list the event categories and their time limits",
+     "wangge categories import [--replace] FILE.csv\n"
+     "  or   wangge categories list [--json]\n"
+     "Columns code,class,class_name,subclass_name,limit,limit_unit,role (geodata/categories.csv):\n"
+     "a 4-digit code (2-digit class + 2-digit subclass), the limit in working hours or days.\n"
+     "Rows update stored codes; all or nothing, every bad row listed.",
+     cmd_categories},
+    {"calendar", "the working calendar of deadlines: import, show, compute a deadline",
+     "wangge calendar import FILE\n"
+     "  or   wangge calendar show\n"
+     "  or   wangge calendar deadline --from TIME --hours N | --days N\n"
+     "FILE has key = value lines: utc_offset = +08:00, hours = 09:00-12:00,14:00-18:00,\n"
+     "weekend = sat,sun, holiday = 2026-10-01..2026-10-07, workday = 2026-10-10 (调休);\n"
+     "the import replaces the stored calendar. Without one: UTC+8, Monday-Friday,\n"
+     "09:00-12:00 and 14:00-18:00. A working day is one day's working hours.",
+     cmd_calendar},
     {"gen", "generate a synthetic city (Kuichong-like street offices) as GeoJSON and CSV",
      "wangge gen [--seed N] [--scale N] [--county CCCCCC] [--street N] [--households N]\n"
      "           [--grids N] [--communities N] [--events N] [--quiet] DIR\n"

@@ -1,5 +1,6 @@
 /* wg_import_city: a city directory (wangge gen output) into an empty store. */
 #include "wangge/assign.h"
+#include "wangge/events.h"
 #include "wangge/import.h"
 #include "wangge/store.h"
 #include "wangge/validate.h"
@@ -65,5 +66,12 @@ int wg_import_city(wg_ctx *ctx, const char *dir, wg_city_stats *stats)
         wg_assign_stats as;
         rc = wg_assign(ctx, st->generation, 0, NULL, NULL, &as);
     }
+    /* the event loop's tables: categories (time limits), a working calendar if the city has
+     * one (else the default one applies), and the imported events' grid and time columns */
+    if (rc == WG_OK && file_in(path, sizeof path, dir, "categories.csv"))
+        rc = wg_categories_import(ctx, path, 0, NULL, NULL, NULL);
+    if (rc == WG_OK && file_in(path, sizeof path, dir, "calendar.ini"))
+        rc = wg_calendar_import(ctx, path, NULL);
+    if (rc == WG_OK && st->events) rc = wg_events_backfill(ctx, st->generation, NULL);
     return rc;
 }

@@ -116,15 +116,48 @@ int wg_gen_active(wg_ctx *ctx, int64_t *id)
     return rc;
 }
 
+/* A new draft must hold exactly the active generation's units. Usually those are the open
+ * rows (last_gen NULL), and the draft, being the newest id, holds them at once. After a
+ * rollback they are not: rows born after the active generation are still open, and rows of
+ * the active generation may have been closed by a later one. So open rows born after the
+ * active generation are closed at the generation before the draft (they stay in every
+ * generation they belong to: none is newer), and active rows closed since are copied into new
+ * rows that start at the draft. Without an active generation the draft starts from the open
+ * rows (none in a new store). */
+static int seed_draft(wg_ctx *ctx, int64_t draft)
+{
+    int64_t active;
+    if (gen_by_status(ctx, "active", &active) != WG_OK) return WG_OK;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "UPDATE units SET last_gen = %lld WHERE last_gen IS NULL AND first_gen > %lld;"
+             "INSERT INTO units(level, code, parent_code, name, area_m2, first_gen, last_gen,"
+             " props, geom) SELECT level, code, parent_code, name, area_m2, %lld, NULL, props,"
+             " geom FROM units WHERE first_gen <= %lld AND last_gen >= %lld AND last_gen < %lld"
+             " ORDER BY id;",
+             (long long)draft - 1, (long long)active, (long long)draft, (long long)active,
+             (long long)active, (long long)draft);
+    return wg_exec(ctx, sql);
+}
+
 int wg_gen_draft(wg_ctx *ctx, int create, int64_t *id)
 {
     *id = 0;
     int rc = gen_by_status(ctx, "draft", id);
     if (rc != WG_ENOTFOUND || !create) return rc;
-    /* A new draft is the next id; every unit still open (last_gen NULL) is in it at once. */
-    rc = wg_exec(ctx, "INSERT INTO generations(status) VALUES ('draft')");
-    if (rc == WG_OK) *id = sqlite3_last_insert_rowid(ctx->db);
-    return rc;
+    /* A new draft is the next id (ids only grow: it is the newest generation). A savepoint
+     * makes the two steps one, inside a caller's transaction or on their own. */
+    rc = wg_exec(ctx, "SAVEPOINT wg_new_draft;"
+                      "INSERT INTO generations(status) VALUES ('draft')");
+    int64_t draft = rc == WG_OK ? sqlite3_last_insert_rowid(ctx->db) : 0;
+    if (rc == WG_OK) rc = seed_draft(ctx, draft);
+    if (rc == WG_OK) rc = wg_exec(ctx, "RELEASE wg_new_draft");
+    if (rc != WG_OK) {
+        sqlite3_exec(ctx->db, "ROLLBACK TO wg_new_draft; RELEASE wg_new_draft", NULL, NULL, NULL);
+        return rc;
+    }
+    *id = draft;
+    return WG_OK;
 }
 
 int wg_gen_get_status(wg_ctx *ctx, int64_t id, wg_gen_status *status)

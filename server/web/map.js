@@ -28,7 +28,7 @@ const LEVEL_LAYERS = {
 // The page's state, for people and for tests: idle turns true at the map's first 'idle'.
 const state = (window.wangge = {
   idle: false, idleCount: 0, ready: false, error: null, map: null, tilejson: null,
-  lookups: 0, lastLookup: null,
+  lookups: 0, lastLookup: null, draft: null, draftMap: null, compare: false,
   background: BACKGROUND, palette: PALETTE, fallback: FALLBACK,
   gridFillOpacity: GRID_FILL_OPACITY, colorOf,
 });
@@ -86,7 +86,7 @@ function zoomsOf(tj, id, fallback) {
   return {minzoom: Number.isFinite(vl?.minzoom) ? vl.minzoom : fallback};
 }
 
-function buildStyle(tj) {
+function buildStyle(tj, tiles) {
   const z = {
     districts: zoomsOf(tj, 'districts', tj.minzoom ?? 0),
     communities: zoomsOf(tj, 'communities', 9),
@@ -104,7 +104,7 @@ function buildStyle(tj) {
       sources: {
         wangge: {
           type: 'vector',
-          tiles: tj.tiles,
+          tiles: tiles || tj.tiles,
           minzoom: tj.minzoom ?? 0,
           maxzoom: tj.maxzoom ?? 16,
           ...(Array.isArray(tj.bounds) && tj.bounds.length === 4 ? {bounds: tj.bounds} : {}),
@@ -284,6 +284,66 @@ function setupLookup(map, maplibregl) {
   map.on('mouseleave', 'grids-fill', () => (map.getCanvas().style.cursor = ''));
 }
 
+// ---------------------------------------------------------------- draft side by side
+
+// When a draft generation exists, the panel offers to show it beside the active one: a
+// second map on the draft's tiles (?generation=N) that moves with the first.
+async function setupCompare(map, maplibregl, tj) {
+  let gens;
+  try {
+    gens = (await getJSON('/v1/generations')).generations || [];
+  } catch {
+    return;
+  }
+  const draft = gens.find((g) => g.status === 'draft');
+  const active = gens.find((g) => g.status === 'active');
+  if (!draft) return;
+  state.draft = draft.id;
+  $('draft-id').textContent = `g${draft.id}`;
+  $('label-active').textContent = `现行 active g${active ? active.id : '?'}`;
+  $('label-draft').textContent = `草稿 draft g${draft.id}`;
+  $('compare').hidden = false;
+  let draftTJ = null;
+  const show = async (on) => {
+    state.compare = on;
+    document.body.classList.toggle('compare', on);
+    $('map-draft').hidden = !on;
+    map.resize();
+    if (!on) return;
+    if (!state.draftMap) {
+      try {
+        draftTJ = await getJSON(`/tiles/${LAYERS}.json?generation=${draft.id}`);
+      } catch (err) {
+        fail(`Cannot load the draft's tiles: ${err.message}`, err);
+        return;
+      }
+      const {style, zoom} = buildStyle(draftTJ, draftTJ.tiles);
+      const dm = new maplibregl.Map({container: 'map-draft', style, center: map.getCenter(), zoom: map.getZoom(),
+                                     attributionControl: false, maxZoom: 20});
+      state.draftMap = dm;
+      dm.on('load', () => applyLevels(dm, zoom));
+      dm.on('error', (e) => fail(`Draft map error: ${e.error?.message || e.error || 'unknown'}`, e.error));
+      // each map follows the other; a flag stops the echo
+      let syncing = false;
+      const follow = (from, to) => from.on('move', () => {
+        if (syncing) return;
+        syncing = true;
+        to.jumpTo({center: from.getCenter(), zoom: from.getZoom(), bearing: from.getBearing(), pitch: from.getPitch()});
+        syncing = false;
+      });
+      follow(map, dm);
+      follow(dm, map);
+    }
+    state.draftMap.resize();
+    state.draftMap.jumpTo({center: map.getCenter(), zoom: map.getZoom()});
+  };
+  $('compare-box').addEventListener('change', (e) => show(e.target.checked));
+  if (new URLSearchParams(location.search).get('compare') === 'draft') {
+    $('compare-box').checked = true;
+    await show(true);
+  }
+}
+
 // ---------------------------------------------------------------- start
 
 async function main() {
@@ -336,7 +396,10 @@ async function main() {
   map.on('load', () => {
     applyLevels(map, zoom);
     for (const box of document.querySelectorAll('#levels input[data-level]'))
-      box.addEventListener('change', () => applyLevels(map, zoom));
+      box.addEventListener('change', () => {
+        applyLevels(map, zoom);
+        if (state.draftMap && state.draftMap.loaded()) applyLevels(state.draftMap, zoom);
+      });
     state.ready = true;
   });
   map.on('idle', () => {
@@ -346,6 +409,7 @@ async function main() {
     state.idle = true;
   });
   setupLookup(map, maplibregl);
+  setupCompare(map, maplibregl, tj).catch((err) => fail(`Draft comparison failed: ${err.message}`, err));
   let statusText = 'ready';
   getJSON('/health').then((h) => {
     statusText = `generation ${h.generation}${h.grids != null ? ` · ${h.grids} grids` : ''}`;

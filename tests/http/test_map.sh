@@ -59,6 +59,17 @@ NODE_PATH="$NODE_DIR/node_modules" timeout 300 node "$SRC/tests/http/map/map_tes
 rc=$?
 checks=$((checks + 1))
 [ "$rc" = 0 ] || fail "the browser test failed (exit $rc)"
+
+# --- a draft beside the active generation: one community redrawn by the CLI
+W=$(dirname "$SERVER")/../tools/wangge
+C=440307006002
+expect_exit 0 "$W" -s "$WORK/map.sqlite" divide --community $C --grids 4
+an=$(sqlite3 "$WORK/map.sqlite" "SELECT count(*) FROM units u JOIN generations g ON g.status = 'active' WHERE level = 3 AND parent_code = '$C' AND first_gen <= g.id AND (last_gen IS NULL OR last_gen >= g.id)")
+MAP_TEST_MODE=compare COMPARE_COMMUNITY=$C COMPARE_ACTIVE_N=$an COMPARE_DRAFT_N=4 NODE_PATH="$NODE_DIR/node_modules" \
+  timeout 300 node "$SRC/tests/http/map/map_test.cjs" "$BASE" "$WORK" "$CHROMIUM"
+rc=$?
+checks=$((checks + 1))
+[ "$rc" = 0 ] || fail "the side-by-side browser test failed (exit $rc)"
 stop_server
 
 # --- no map page directory: /map answers 503 with a JSON error, the rest of the server works
@@ -72,4 +83,5 @@ stop_server
 
 [ -f "$WORK/map.png" ] && echo "artefact: $WORK/map.png"
 [ -f "$WORK/map-popup.png" ] && echo "artefact: $WORK/map-popup.png"
+[ -f "$WORK/map-compare.png" ] && echo "artefact: $WORK/map-compare.png"
 finish

@@ -41,6 +41,11 @@ WG_API int wg_gen_resolve(wg_ctx *ctx, int64_t requested, int64_t *id /* out */)
 /* Status of a generation; WG_ENOTFOUND if it does not exist. */
 WG_API int wg_gen_get_status(wg_ctx *ctx, int64_t id, wg_gen_status *status /* out */);
 
+/* A number that changes whenever the units of generation id change (edits to a draft; a
+ * published or retired generation never changes): servers key their caches of a draft by it.
+ * 0 for a generation that is not the draft. */
+WG_API int wg_gen_revision(wg_ctx *ctx, int64_t id, uint64_t *rev /* out */);
+
 struct wg_report;
 /* Publishes the draft: validates it (tolerance tol_m2) and, if it has no faults or force is
  * set, makes it active and the previous active one retired, in one transaction. *gen gets the

@@ -6,6 +6,9 @@
 //   - a click on a known grid opens the lookup popup with the grid's code and worker;
 //   - the level toggles hide and show the grids;
 //   - screenshots (map.png, map-popup.png) are kept as the test's artefacts.
+//   - with MAP_TEST_MODE=compare (a draft exists): /map?compare=draft shows the active
+//     generation and the draft side by side, each with its own grids of the redrawn community
+//     (COMPARE_COMMUNITY, COMPARE_ACTIVE_N, COMPARE_DRAFT_N), moving together (map-compare.png).
 // usage: node map_test.cjs BASE_URL OUT_DIR [CHROMIUM]
 'use strict';
 const fs = require('fs');
@@ -134,6 +137,56 @@ async function rendered_(page) {
   if (!ok) throw new Error('the map did not become idle within 15 s');
 }
 
+// Distinct grid codes of a community drawn on a map.
+function drawnGrids(page, which, community) {
+  return page.evaluate(([which, community]) => {
+    const m = which === 'draft' ? window.wangge.draftMap : window.wangge.map;
+    const codes = new Set();
+    for (const f of m.queryRenderedFeatures({layers: ['grids-fill']}))
+      if (f.properties.parent === community) codes.add(f.properties.code);
+    return [...codes].sort();
+  }, [which, community]);
+}
+
+async function compare(page) {
+  const community = process.env.COMPARE_COMMUNITY;
+  const activeN = Number(process.env.COMPARE_ACTIVE_N), draftN = Number(process.env.COMPARE_DRAFT_N);
+  await page.goto(`${base}/map?compare=draft`, {waitUntil: 'load'});
+  await page.waitForFunction(() => window.wangge && window.wangge.idle && window.wangge.draftMap &&
+                             window.wangge.draftMap.loaded() && window.wangge.draftMap.areTilesLoaded(), null,
+                             {timeout: 60000});
+  await page.evaluate(() => new Promise((resolve) => {
+    const d = window.wangge.draftMap;
+    if (!d.isMoving() && d.areTilesLoaded()) setTimeout(resolve, 500);
+    else d.once('idle', resolve);
+  }));
+  const st = await page.evaluate(() => ({
+    compare: document.body.classList.contains('compare'), draft: window.wangge.draft,
+    left: document.getElementById('map').getBoundingClientRect().width,
+    right: document.getElementById('map-draft').getBoundingClientRect().width,
+    label: document.getElementById('label-draft').textContent,
+  }));
+  check(st.compare && st.draft > 1 && st.right > 500 && Math.abs(st.left - st.right) < 4,
+        'the draft is shown beside the active generation, half and half', JSON.stringify(st));
+  check(st.label.includes(`g${st.draft}`), 'the draft pane is labelled with its generation', st.label);
+  const a = await drawnGrids(page, 'active', community), d = await drawnGrids(page, 'draft', community);
+  check(a.length === activeN, `the active map draws community ${community}'s ${activeN} grids`, a.join(','));
+  check(d.length === draftN, `the draft map draws its ${draftN} redrawn grids`, d.join(','));
+  const z = await page.evaluate(() => new Promise((resolve) => {
+    const m = window.wangge.map, dm = window.wangge.draftMap;
+    m.jumpTo({zoom: m.getZoom() + 1, center: m.getCenter()});
+    setTimeout(() => resolve([m.getZoom(), dm.getZoom(), m.getCenter().lng, dm.getCenter().lng]), 200);
+  }));
+  check(Math.abs(z[0] - z[1]) < 1e-9 && Math.abs(z[2] - z[3]) < 1e-9, 'the draft map moves with the active one', z.join(','));
+  const shot = path.join(outDir, 'map-compare.png');
+  await page.screenshot({path: shot});
+  const img = decodePNG(fs.readFileSync(shot));
+  const background = hex('#f4f1ea');
+  const half = {x: Math.floor(img.w / 2) + 20, y: 60, w: Math.floor(img.w / 2) - 80, h: img.h - 120};
+  const {counts, total} = countColours(img, [background], 6, half);
+  check(total - counts[0] > total * 0.2, 'the draft pane is drawn (not blank)', `${total - counts[0]} of ${total} px`);
+}
+
 async function main() {
   fs.mkdirSync(outDir, {recursive: true});
   const browser = await chromium.launch({
@@ -155,6 +208,10 @@ async function main() {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
     });
 
+    if (process.env.MAP_TEST_MODE === 'compare') {
+      await compare(page);
+      return;
+    }
     // / redirects browsers to /map
     const res = await page.goto(`${base}/`, {waitUntil: 'load'});
     check(new URL(page.url()).pathname === '/map', 'a browser asking / lands on /map', page.url());
