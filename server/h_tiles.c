@@ -256,7 +256,7 @@ enum MHD_Result h_tiles(req *r, const char *rest)
     if (wg_tile_layers_parse(layers, &mask) != WG_OK)
         return reply_error(r, 400, "bad_layers", "layers are districts, communities, grids, labels (comma-separated), not '%.64s'", layers);
     if (!slash && !json) return reply_error(r, 404, "not_found", "use /tiles/{layers}/{z}/{x}/{y}.mvt or /tiles/{layers}.json");
-    long z, x, y;
+    long z = 0, x = 0, y = 0;
     if (!json) {
         const char *p = slash + 1, *q1 = strchr(p, '/'), *q2 = q1 ? strchr(q1 + 1, '/') : NULL;
         const char *dot = q2 ? strstr(q2 + 1, ".mvt") : NULL;

@@ -547,8 +547,12 @@ static int pass_fresh(edit *e)
             rc = wg_fail(e->ctx, WG_ENOMEM, "out of memory");
         else if (len - 1 > MAX_CODE_LEN)
             rc = wg_fail(e->ctx, WG_EDATA, "parent code %s is too long for child codes", e->parent);
-        else
-            snprintf(code, len, "%s%0*d", e->parent, width, seq);
+        else { /* seq < 10^width here, so the code is exactly len - 1 characters */
+            char text[64];
+            snprintf(text, sizeof text, "%s%0*d", e->parent, width, seq);
+            memcpy(code, text, len - 1);
+            code[len - 1] = '\0';
+        }
         if (rc != WG_OK)
             free(code);
         else
