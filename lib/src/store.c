@@ -126,7 +126,7 @@ int wg_gen_active(wg_ctx *ctx, int64_t *id)
  * rows (none in a new store). */
 static int seed_draft(wg_ctx *ctx, int64_t draft)
 {
-    int64_t active;
+    int64_t active = 0;
     if (gen_by_status(ctx, "active", &active) != WG_OK) return WG_OK;
     char sql[1024];
     snprintf(sql, sizeof sql,
