@@ -47,18 +47,11 @@ if [ ! -x "$pgbin/postgres" ] || [ ! -f /usr/share/postgresql/15/extension/postg
     postgresql-client-15 gdal-bin >/dev/null
 fi
 
-# ---- the store (as bench/run_lookup.sh)
+# ---- the store (usatlas_store in bench/lib.sh, as bench/run_lookup.sh)
 W="$build/tools/wangge"
 work="$build/bench-data"
-mkdir -p "$work"
-bash "$here/tests/data/usatlas/prep.sh" "$work/usatlas" >/dev/null
-S="$work/usatlas.sqlite"
-if [ ! -s "$S" ]; then
-  "$W" -s "$S" import --level district --repair "$work/usatlas/nation.geojson" 2>/dev/null
-  "$W" -s "$S" import --level community --repair "$work/usatlas/states.geojson" 2>/dev/null
-  "$W" -s "$S" import --level grid --repair --skip-rejected "$work/usatlas/counties.geojson" 2>/dev/null
-  "$W" -s "$S" publish --force 2>/dev/null
-fi
+. "$here/bench/lib.sh"
+usatlas_store "$W" "$work"
 gen=$(sqlite3 "$S" "SELECT id FROM generations WHERE status = 'active'")
 
 # ---- a private PostgreSQL cluster

@@ -150,17 +150,8 @@ enum MHD_Result h_lookup_post(req *r)
     if (ct && !strstr(ct, "json"))
         return reply_error(r, 415, "unsupported_media_type", "send application/json or application/geo+json");
     if (!r->body || r->len == 0) return reply_error(r, 400, "empty_body", "the body must be a JSON array or a GeoJSON FeatureCollection");
-    json_tokener *tok = json_tokener_new_ex(32);
-    if (!tok) return reply_error(r, 503, "out_of_memory", "out of memory");
-    json_object *doc = json_tokener_parse_ex(tok, r->body, (int)r->len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!doc || jerr != json_tokener_success || r->len - used > strspn(r->body + used, " \t\r\n")) {
-        json_object_put(doc);
-        return reply_error(r, 400, "bad_json", "the body is not JSON (%s)",
-                           jerr == json_tokener_success ? "trailing data" : json_tokener_error_desc(jerr));
-    }
+    json_object *doc = req_body_json(r, &res);
+    if (!doc) return res;
     json_object *items = doc, *t;
     if (json_object_is_type(doc, json_type_object)) {
         if (!json_object_object_get_ex(doc, "type", &t) || !json_object_is_type(t, json_type_string) ||

@@ -134,6 +134,28 @@ enum MHD_Result reply_rc(req *r, int rc)
     }
 }
 
+json_object *req_body_json(req *r, enum MHD_Result *res)
+{
+    json_tokener *tok = json_tokener_new_ex(32);
+    if (!tok) {
+        *res = reply_error(r, 503, "out_of_memory", "out of memory");
+        return NULL;
+    }
+    json_object *doc = json_tokener_parse_ex(tok, r->body, (int)r->len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    /* one value, then only white space: "{} x" is not a body we understand */
+    if (!doc || jerr != json_tokener_success || r->len - used > strspn(r->body + used, " \t\r\n")) {
+        json_object_put(doc);
+        *res = reply_error(r, 400, "bad_json", "the body is not JSON (%s)",
+                           jerr == json_tokener_success ? "trailing data"
+                                                        : json_tokener_error_desc(jerr));
+        return NULL;
+    }
+    return doc;
+}
+
 /* ---------------------------------------------------------------- routing */
 
 static int starts(const char *path, const char *prefix, const char **rest)

@@ -132,6 +132,10 @@ enum MHD_Result reply_error(req *r, unsigned status, const char *code, const cha
     __attribute__((format(printf, 4, 5)));
 /* Maps a library rc to an HTTP error with wg_errmsg(ctx). */
 enum MHD_Result reply_rc(req *r, int rc);
+/* The (non-empty) body parsed as one JSON value, nothing but white space after it; the caller
+ * puts it. Otherwise replies 400 bad_json (503 out of memory), sets *res, returns NULL.
+ * Content type and an empty body are the caller's to check first. */
+json_object *req_body_json(req *r, enum MHD_Result *res);
 const char *req_arg(req *r, const char *name);
 const char *req_header(req *r, const char *name);
 /* 400 unless every query parameter is in allowed (NULL-terminated); returns 1 if all ok. */

@@ -239,12 +239,47 @@ static int events_run(cli *c, wg_ctx *ctx, const char *sub, ev_args *a, int argc
     return cli_usage(c, "unknown subcommand '%s' (overdue, list, stats, show, backfill)", sub);
 }
 
+/* The subcommand (argv[1]) and its options. Returns -1 to go on, else the exit code; optind
+ * then indexes the subcommand's operands in argv + 1. */
+static int sub_args(cli *c, int argc, char **argv, const char *say, const char **sub, ev_args *a)
+{
+    if (argc < 2) return cli_usage(c, "%s", say);
+    *sub = argv[1];
+    return parse_event_args(c, argc - 1, argv + 1, a);
+}
+
+/* `categories import FILE`, `calendar import FILE`: FILE into the store through load, which
+ * prints what it did. */
+typedef int (*import_fn)(cli *c, wg_ctx *ctx, const char *path, const ev_args *a);
+static int run_import(cli *c, int argc, char **argv, const ev_args *a, const char *file,
+                      import_fn load)
+{
+    if (optind + 1 != argc) return cli_usage(c, "import takes one %s", file);
+    wg_ctx *ctx = cli_open(c, 0);
+    if (!ctx) return EXIT_STORE;
+    int rc = load(c, ctx, argv[optind], a);
+    int code = rc == WG_OK ? EXIT_OK : cli_fail(c, ctx, rc);
+    wg_ctx_free(ctx);
+    return code;
+}
+
+/* The read-only store for a subcommand with no operands; NULL with *code set otherwise. */
+static wg_ctx *open_for_reading(cli *c, int argc, char **argv, int *code)
+{
+    if (optind != argc) {
+        *code = cli_usage(c, "unexpected argument %s", argv[optind]);
+        return NULL;
+    }
+    wg_ctx *ctx = cli_open(c, WG_STORE_READONLY);
+    if (!ctx) *code = EXIT_STORE;
+    return ctx;
+}
+
 int cmd_events(cli *c, int argc, char **argv)
 {
-    if (argc < 2) return cli_usage(c, "say overdue, list, stats, show or backfill");
-    const char *sub = argv[1];
+    const char *sub = NULL;
     ev_args a;
-    int code = parse_event_args(c, argc - 1, argv + 1, &a);
+    int code = sub_args(c, argc, argv, "say overdue, list, stats, show or backfill", &sub, &a);
     if (code >= 0) return code;
     wg_ctx *ctx = cli_open(c, strcmp(sub, "backfill") == 0 ? 0 : WG_STORE_READONLY);
     if (!ctx) return EXIT_STORE;
@@ -255,31 +290,28 @@ int cmd_events(cli *c, int argc, char **argv)
 
 /* ---------------------------------------------------------------- categories */
 
+static int import_categories(cli *c, wg_ctx *ctx, const char *path, const ev_args *a)
+{
+    size_t n = 0;
+    int rc = wg_categories_import(ctx, path, a->replace, print_issue, c, &n);
+    if (rc == WG_OK) printf("%zu categories imported\n", n);
+    return rc;
+}
+
 int cmd_categories(cli *c, int argc, char **argv)
 {
-    if (argc < 2) return cli_usage(c, "say import FILE or list");
-    const char *sub = argv[1];
+    const char *sub = NULL;
     ev_args a;
-    int code = parse_event_args(c, argc - 1, argv + 1, &a);
+    int code = sub_args(c, argc, argv, "say import FILE or list", &sub, &a);
     if (code >= 0) return code;
-    code = EXIT_OK;
     argc--, argv++;
-    if (strcmp(sub, "import") == 0) {
-        if (optind + 1 != argc) return cli_usage(c, "import takes one CSV file");
-        wg_ctx *ctx = cli_open(c, 0);
-        if (!ctx) return EXIT_STORE;
-        size_t n = 0;
-        int rc = wg_categories_import(ctx, argv[optind], a.replace, print_issue, c, &n);
-        code = rc == WG_OK ? EXIT_OK : cli_fail(c, ctx, rc);
-        if (rc == WG_OK) printf("%zu categories imported\n", n);
-        wg_ctx_free(ctx);
-        return code;
-    }
+    if (strcmp(sub, "import") == 0)
+        return run_import(c, argc, argv, &a, "CSV file", import_categories);
     if (strcmp(sub, "list") != 0)
         return cli_usage(c, "unknown subcommand '%s' (import, list)", sub);
-    if (optind != argc) return cli_usage(c, "unexpected argument %s", argv[optind]);
-    wg_ctx *ctx = cli_open(c, WG_STORE_READONLY);
-    if (!ctx) return EXIT_STORE;
+    wg_ctx *ctx = open_for_reading(c, argc, argv, &code);
+    if (!ctx) return code;
+    code = EXIT_OK;
     wg_category *v = NULL;
     size_t n = 0;
     int rc = wg_categories_list(ctx, &v, &n);
@@ -300,31 +332,28 @@ int cmd_categories(cli *c, int argc, char **argv)
 
 /* ---------------------------------------------------------------- calendar */
 
+static int import_calendar(cli *c, wg_ctx *ctx, const char *path, const ev_args *a)
+{
+    size_t n = 0;
+    int rc = wg_calendar_import(ctx, path, &n);
+    if (rc == WG_OK) printf("calendar imported: %zu dated days\n", n);
+    return rc;
+}
+
 int cmd_calendar(cli *c, int argc, char **argv)
 {
-    if (argc < 2) return cli_usage(c, "say import FILE, show or deadline");
-    const char *sub = argv[1];
+    const char *sub = NULL;
     ev_args a;
-    int code = parse_event_args(c, argc - 1, argv + 1, &a);
+    int code = sub_args(c, argc, argv, "say import FILE, show or deadline", &sub, &a);
     if (code >= 0) return code;
-    code = EXIT_OK;
     argc--, argv++;
-    if (strcmp(sub, "import") == 0) {
-        if (optind + 1 != argc) return cli_usage(c, "import takes one calendar file");
-        wg_ctx *ctx = cli_open(c, 0);
-        if (!ctx) return EXIT_STORE;
-        size_t n = 0;
-        int rc = wg_calendar_import(ctx, argv[optind], &n);
-        code = rc == WG_OK ? EXIT_OK : cli_fail(c, ctx, rc);
-        if (rc == WG_OK) printf("calendar imported: %zu dated days\n", n);
-        wg_ctx_free(ctx);
-        return code;
-    }
+    if (strcmp(sub, "import") == 0)
+        return run_import(c, argc, argv, &a, "calendar file", import_calendar);
     if (strcmp(sub, "show") != 0 && strcmp(sub, "deadline") != 0)
         return cli_usage(c, "unknown subcommand '%s' (import, show, deadline)", sub);
-    if (optind != argc) return cli_usage(c, "unexpected argument %s", argv[optind]);
-    wg_ctx *ctx = cli_open(c, WG_STORE_READONLY);
-    if (!ctx) return EXIT_STORE;
+    wg_ctx *ctx = open_for_reading(c, argc, argv, &code);
+    if (!ctx) return code;
+    code = EXIT_OK;
     wg_calendar *cal = NULL;
     int rc = wg_calendar_load(ctx, &cal);
     if (rc != WG_OK)

@@ -21,6 +21,7 @@ int cmd_draft(cli *c, int argc, char **argv);
 int cmd_diff(cli *c, int argc, char **argv);
 int cmd_rollback(cli *c, int argc, char **argv);
 
+
 static const command COMMANDS[] = {
     {"init", "create an empty store", "wangge [--store FILE] init", cmd_init},
     {"import", "import units, addresses, events, workers or reference layers",

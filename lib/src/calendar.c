@@ -19,6 +19,7 @@
  * 14:00-18:00") and calendar.weekend ("sat,sun" or "none"), and table calendar_days (day
  * YYYY-MM-DD, kind holiday|workday). */
 #include "events_internal.h"
+#include "json_out.h"
 #include "store_schema.h"
 
 #include <errno.h>
@@ -317,6 +318,21 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
+/* Past the comma after an item of a list, or at its end: 1. Anything else follows: 0, with
+ * why set to usage. */
+static int next_item(const char **p, const char *usage, char *why, size_t n)
+{
+    const char *s = skip_ws(*p);
+    if (*s == ',')
+        s = skip_ws(s + 1);
+    else if (*s) {
+        snprintf(why, n, "%s", usage);
+        return 0;
+    }
+    *p = s;
+    return 1;
+}
+
 /* "+08:00", "+8", "-05:30", "0", "UTC+8"... */
 static int parse_offset(const char *v, int *out)
 {
@@ -355,6 +371,8 @@ static int parse_hhmm(const char **p, int32_t *sec)
     return 1;
 }
 
+#define HOURS_USAGE "hours are HH:MM-HH:MM periods separated by commas"
+
 /* "09:00-12:00, 14:00-18:00" */
 static int parse_hours(const char *v, wg_calendar *c, char *why, size_t n)
 {
@@ -368,7 +386,7 @@ static int parse_hours(const char *v, wg_calendar *c, char *why, size_t n)
         }
         if (!parse_hhmm(&p, &a) || *(p = skip_ws(p)) != '-' ||
             !parse_hhmm((p = skip_ws(p + 1), &p), &b)) {
-            snprintf(why, n, "hours are HH:MM-HH:MM periods separated by commas");
+            snprintf(why, n, HOURS_USAGE);
             return 0;
         }
         if (b <= a || (k > 0 && a < c->pend[k - 1])) {
@@ -378,13 +396,7 @@ static int parse_hours(const char *v, wg_calendar *c, char *why, size_t n)
         c->pstart[k] = a;
         c->pend[k] = b;
         k++;
-        p = skip_ws(p);
-        if (*p == ',')
-            p = skip_ws(p + 1);
-        else if (*p) {
-            snprintf(why, n, "hours are HH:MM-HH:MM periods separated by commas");
-            return 0;
-        }
+        if (!next_item(&p, HOURS_USAGE, why, n)) return 0;
     }
     if (k == 0) {
         snprintf(why, n, "no working period");
@@ -454,6 +466,8 @@ static int add_day(wg_calendar *c, int64_t day, int work, char *why, size_t n)
     return 1;
 }
 
+#define DATES_USAGE "dates are YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, separated by commas"
+
 /* "2026-10-01..2026-10-07, 2026-10-09" */
 static int parse_dates(const char *v, wg_calendar *c, int work, char *why, size_t n)
 {
@@ -467,15 +481,14 @@ static int parse_dates(const char *v, wg_calendar *c, int work, char *why, size_
     while (*p) {
         int64_t a, b;
         if (!parse_date(&p, &a)) {
-            snprintf(why, n, "dates are YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, separated by commas");
+            snprintf(why, n, DATES_USAGE);
             return 0;
         }
         b = a;
         if (strncmp(p, "..", 2) == 0) {
             p += 2;
             if (!parse_date(&p, &b)) {
-                snprintf(why, n,
-                         "dates are YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, separated by commas");
+                snprintf(why, n, DATES_USAGE);
                 return 0;
             }
         }
@@ -490,13 +503,7 @@ static int parse_dates(const char *v, wg_calendar *c, int work, char *why, size_
         }
         for (int64_t d = a; d <= b; d++)
             if (!add_day(c, d, work, why, n)) return 0;
-        p = skip_ws(p);
-        if (*p == ',')
-            p = skip_ws(p + 1);
-        else if (*p) {
-            snprintf(why, n, "dates are YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, separated by commas");
-            return 0;
-        }
+        if (!next_item(&p, DATES_USAGE, why, n)) return 0;
     }
     return 1;
 }
@@ -606,14 +613,6 @@ int wg_calendar_parse_file(wg_ctx *ctx, const char *path, wg_calendar **out)
     return rc;
 }
 
-/* A number as JSON in its shortest exact-enough spelling (json-c would print 17 digits). */
-static json_object *jnum(double v)
-{
-    char b[32];
-    snprintf(b, sizeof b, "%.10g", v);
-    return json_object_new_double_s(v, b);
-}
-
 /* ---------------------------------------------------------------- canonical text */
 
 static void offset_text(int off, char out[16])
@@ -675,18 +674,14 @@ char *wg_calendar_json(const wg_calendar *cal)
         if (cal->weekend & (1u << ((i + 1) % 7)))
             json_object_array_add(weekend, json_object_new_string(WEEKDAYS[(i + 1) % 7]));
     json_object_object_add(o, "weekend", weekend);
-    json_object_object_add(o, "day_hours", jnum(wg_calendar_day_ms(cal) / 3600000.0));
+    json_object_object_add(o, "day_hours", wg_json_short(wg_calendar_day_ms(cal) / 3600000.0));
     for (size_t i = 0; i < cal->ndays; i++) {
         date_text(cal->days[i].day, t);
         json_object_array_add(cal->days[i].work ? work : hol, json_object_new_string(t));
     }
     json_object_object_add(o, "holidays", hol);
     json_object_object_add(o, "workdays", work);
-    const char *s =
-        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *copy = s ? strdup(s) : NULL;
-    json_object_put(o);
-    return copy;
+    return wg_json_text(o);
 }
 
 /* ---------------------------------------------------------------- the store */
@@ -731,9 +726,7 @@ int wg_calendar_save(wg_ctx *ctx, const wg_calendar *cal)
     }
     sqlite3_finalize(meta);
     sqlite3_finalize(day);
-    if (rc == WG_OK) rc = wg_commit(ctx);
-    if (rc != WG_OK) wg_rollback(ctx);
-    return rc;
+    return wg_commit_or_rollback(ctx, rc);
 }
 
 int wg_calendar_import(wg_ctx *ctx, const char *path, size_t *ndays)

@@ -174,18 +174,6 @@ static int build_face_adj(wg_ctx *ctx, const dv_faces *f, face_adj *a)
     return WG_OK;
 }
 
-typedef struct keyed {
-    double key;
-    size_t idx;
-} keyed;
-
-static int cmp_keyed(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
 /* Units: unit_of[face] (dense, in order of first face), slivers joined to a neighbour while
  * more than min_units units remain. Returns the number of units in *nu. */
 static int make_units(wg_ctx *ctx, const dv_faces *f, size_t min_units, size_t *unit_of, size_t *nu,
@@ -194,16 +182,16 @@ static int make_units(wg_ctx *ctx, const dv_faces *f, size_t min_units, size_t *
     *slivers = 0;
     face_adj adj = {0};
     size_t *up = malloc(f->n * sizeof *up);
-    keyed *order = malloc(f->n * sizeof *order);
+    wg_keyed *order = malloc(f->n * sizeof *order);
     int rc = up && order ? build_face_adj(ctx, f, &adj) : wg_fail(ctx, WG_ENOMEM, "out of memory");
     size_t units = f->n, no = 0;
     for (size_t i = 0; rc == WG_OK && i < f->n; i++) {
         up[i] = i;
         double width = f->perim_m[i] > 0 ? 2 * f->area_m2[i] / f->perim_m[i] : 0;
         if (f->area_m2[i] < SLIVER_AREA_M2 || width < SLIVER_WIDTH_M)
-            order[no++] = (keyed){f->area_m2[i], i};
+            order[no++] = (wg_keyed){f->area_m2[i], i};
     }
-    if (rc == WG_OK) qsort(order, no, sizeof *order, cmp_keyed);
+    if (rc == WG_OK) qsort(order, no, sizeof *order, wg_cmp_keyed);
     for (size_t k = 0; rc == WG_OK && k < no && units > min_units; k++) {
         size_t i = order[k].idx, ri = uf_find(up, i), best = SIZE_MAX;
         double bestlen = 0;
@@ -501,7 +489,7 @@ static int build_grids(wg_ctx *ctx, const dv_faces *f, const int *part_of_face,
 /* Joins an uncovered piece of the region to the grid it touches most (area of the grid within
  * 1e-6° of it) among those it can join without making the grid fall apart (a piece touching a
  * grid at a corner only would); a piece no grid can take stays a gap, and is reported. */
-static int join_piece(wg_ctx *ctx, wg_plan *p, const GEOSGeometry *piece, keyed *cand)
+static int join_piece(wg_ctx *ctx, wg_plan *p, const GEOSGeometry *piece, wg_keyed *cand)
 {
     GEOSContextHandle_t h = ctx->geos;
     GEOSGeometry *near = GEOSBuffer_r(h, piece, 1e-6, 2);
@@ -511,10 +499,10 @@ static int join_piece(wg_ctx *ctx, wg_plan *p, const GEOSGeometry *piece, keyed 
         GEOSGeometry *x = GEOSIntersection_r(h, near, p->grids[g].geom);
         double v = x ? wg_geom_area_m2(ctx, x) : 0;
         if (x) GEOSGeom_destroy_r(h, x);
-        if (v > 0) cand[nc++] = (keyed){-v, (size_t)g};
+        if (v > 0) cand[nc++] = (wg_keyed){-v, (size_t)g};
     }
     GEOSGeom_destroy_r(h, near);
-    qsort(cand, nc, sizeof *cand, cmp_keyed);
+    qsort(cand, nc, sizeof *cand, wg_cmp_keyed);
     for (size_t c = 0; c < nc; c++) {
         wg_grid_plan *g = &p->grids[cand[c].idx];
         GEOSGeometry *pair[2] = {GEOSGeom_clone_r(h, g->geom), GEOSGeom_clone_r(h, piece)};
@@ -590,7 +578,7 @@ static int fit_to_region(wg_ctx *ctx, const GEOSGeometry *region, wg_plan *p)
     if (left) GEOSGeom_destroy_r(h, left);
     if (!pieces) return wg_fail_geos(ctx, "cannot find the uncovered part of the region");
     int np = GEOSisEmpty_r(h, pieces) ? 0 : GEOSGetNumGeometries_r(h, pieces);
-    keyed *cand = malloc(((size_t)p->n + 1) * sizeof *cand);
+    wg_keyed *cand = malloc(((size_t)p->n + 1) * sizeof *cand);
     if (!cand) rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
     for (int i = 0; rc == WG_OK && i < np; i++)
         rc = join_piece(ctx, p, GEOSGetGeometryN_r(h, pieces, i), cand);

@@ -2,12 +2,10 @@
 #include "wangge/divide.h"
 #include "divide_internal.h"
 #include "geom.h"
+#include "json_out.h"
 
 #include <json-c/json.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 void wg_plan_free(wg_ctx *ctx, wg_plan *p)
 {
@@ -27,16 +25,6 @@ void wg_division_free(wg_ctx *ctx, wg_division *d)
     free(d);
 }
 
-/* A double with a fixed number of decimals (json-c would print 17 significant digits); null
- * for NaN (no figure). */
-static json_object *json_num(double v, const char *fmt)
-{
-    if (!isfinite(v)) return NULL;
-    char buf[64];
-    snprintf(buf, sizeof buf, fmt, v);
-    return json_object_new_double_s(v, buf);
-}
-
 static json_object *grid_json(wg_ctx *ctx, const wg_grid_plan *g, unsigned flags)
 {
     json_object *o = json_object_new_object(), *label = json_object_new_array();
@@ -47,17 +35,17 @@ static json_object *grid_json(wg_ctx *ctx, const wg_grid_plan *g, unsigned flags
     }
     json_object_object_add(o, "code", g->code[0] ? json_object_new_string(g->code) : NULL);
     json_object_object_add(o, "households", json_object_new_int64(g->households));
-    json_object_object_add(o, "deviation", json_num(g->deviation, "%.1f"));
-    json_object_object_add(o, "deviation_pct", json_num(g->deviation_pct, "%.2f"));
-    json_object_object_add(o, "area_m2", json_num(g->area_m2, "%.1f"));
-    json_object_object_add(o, "perimeter_m", json_num(g->perimeter_m, "%.1f"));
-    json_object_object_add(o, "polsby_popper", json_num(g->polsby_popper, "%.4f"));
-    json_object_object_add(o, "road_share_internal", json_num(g->road_share_internal, "%.4f"));
-    json_object_object_add(o, "road_share", json_num(g->road_share, "%.4f"));
+    json_object_object_add(o, "deviation", wg_json_fixed(g->deviation, "%.1f"));
+    json_object_object_add(o, "deviation_pct", wg_json_fixed(g->deviation_pct, "%.2f"));
+    json_object_object_add(o, "area_m2", wg_json_fixed(g->area_m2, "%.1f"));
+    json_object_object_add(o, "perimeter_m", wg_json_fixed(g->perimeter_m, "%.1f"));
+    json_object_object_add(o, "polsby_popper", wg_json_fixed(g->polsby_popper, "%.4f"));
+    json_object_object_add(o, "road_share_internal", wg_json_fixed(g->road_share_internal, "%.4f"));
+    json_object_object_add(o, "road_share", wg_json_fixed(g->road_share, "%.4f"));
     json_object_object_add(o, "parts", json_object_new_int(g->parts));
     json_object_object_add(o, "units", json_object_new_int64((int64_t)g->units));
-    json_object_array_add(label, json_num(g->lon, "%.7f"));
-    json_object_array_add(label, json_num(g->lat, "%.7f"));
+    json_object_array_add(label, wg_json_fixed(g->lon, "%.7f"));
+    json_object_array_add(label, wg_json_fixed(g->lat, "%.7f"));
     json_object_object_add(o, "label", label);
     if (flags & WG_DIVIDE_JSON_GEOMETRY) {
         char *gj = wg_geom_to_geojson(ctx, g->geom);
@@ -79,7 +67,7 @@ static json_object *plan_json(wg_ctx *ctx, const wg_plan *p, unsigned flags)
     json_object_object_add(o, "name", json_object_new_string(p->name));
     json_object_object_add(o, "households", json_object_new_int64(p->households));
     json_object_object_add(o, "grids", json_object_new_int(p->n));
-    json_object_object_add(o, "target", json_num(p->target, "%.2f"));
+    json_object_object_add(o, "target", wg_json_fixed(p->target, "%.2f"));
     json_object_object_add(o, "band_feasible", json_object_new_boolean(p->band_feasible));
     json_object_object_add(o, "band_met", json_object_new_boolean(p->band_met));
     json_object_object_add(o, "note", p->note[0] ? json_object_new_string(p->note) : NULL);
@@ -89,20 +77,20 @@ static json_object *plan_json(wg_ctx *ctx, const wg_plan *p, unsigned flags)
     json_object_object_add(o, "slivers", json_object_new_int64((int64_t)p->slivers));
     json_object_object_add(o, "thematic_before",
                            json_object_new_int64((int64_t)p->thematic_before));
-    json_object_object_add(o, "max_abs_deviation", json_num(p->max_abs_dev, "%.1f"));
-    json_object_object_add(o, "max_abs_deviation_pct", json_num(p->max_abs_dev_pct, "%.2f"));
-    json_object_object_add(o, "range", json_num(p->range, "%.0f"));
-    json_object_object_add(o, "rmse", json_num(p->rmse, "%.2f"));
+    json_object_object_add(o, "max_abs_deviation", wg_json_fixed(p->max_abs_dev, "%.1f"));
+    json_object_object_add(o, "max_abs_deviation_pct", wg_json_fixed(p->max_abs_dev_pct, "%.2f"));
+    json_object_object_add(o, "range", wg_json_fixed(p->range, "%.0f"));
+    json_object_object_add(o, "rmse", wg_json_fixed(p->rmse, "%.2f"));
     json_object_object_add(o, "metis_max_abs_deviation_pct",
-                           json_num(p->metis_max_abs_dev_pct, "%.2f"));
-    json_object_object_add(o, "cut_m", json_num(p->cut_m, "%.1f"));
+                           wg_json_fixed(p->metis_max_abs_dev_pct, "%.2f"));
+    json_object_object_add(o, "cut_m", wg_json_fixed(p->cut_m, "%.1f"));
     json_object_object_add(o, "cut_on_roads_share",
-                           json_num(p->cut_m > 0 ? p->cut_on_roads_m / p->cut_m : 1, "%.4f"));
-    json_object_object_add(o, "gap_m2", json_num(p->gap_m2, "%.3f"));
-    json_object_object_add(o, "overlap_m2", json_num(p->overlap_m2, "%.3f"));
-    json_object_object_add(o, "outside_m2", json_num(p->outside_m2, "%.3f"));
+                           wg_json_fixed(p->cut_m > 0 ? p->cut_on_roads_m / p->cut_m : 1, "%.4f"));
+    json_object_object_add(o, "gap_m2", wg_json_fixed(p->gap_m2, "%.3f"));
+    json_object_object_add(o, "overlap_m2", wg_json_fixed(p->overlap_m2, "%.3f"));
+    json_object_object_add(o, "outside_m2", wg_json_fixed(p->outside_m2, "%.3f"));
     if (!(flags & WG_DIVIDE_JSON_NO_TIMES))
-        json_object_object_add(o, "runtime_ms", json_num(p->runtime_ms, "%.1f"));
+        json_object_object_add(o, "runtime_ms", wg_json_fixed(p->runtime_ms, "%.1f"));
     for (int k = 0; k < p->n; k++)
         json_object_array_add(grids, grid_json(ctx, &p->grids[k], flags));
     json_object_object_add(o, "work_grids", grids);
@@ -134,13 +122,9 @@ char *wg_division_json(wg_ctx *ctx, const wg_division *d, unsigned flags)
     json_object_object_add(o, "thematic_before",
                            d->merge ? json_object_new_int64((int64_t)d->thematic) : NULL);
     if (!(flags & WG_DIVIDE_JSON_NO_TIMES))
-        json_object_object_add(o, "runtime_ms", json_num(d->runtime_ms, "%.1f"));
+        json_object_object_add(o, "runtime_ms", wg_json_fixed(d->runtime_ms, "%.1f"));
     for (size_t i = 0; i < d->n; i++)
         json_object_array_add(plans, plan_json(ctx, d->plans[i], flags));
     json_object_object_add(o, "plans", plans);
-    const char *s =
-        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *text = s ? strdup(s) : NULL;
-    json_object_put(o);
-    return text;
+    return wg_json_text(o);
 }

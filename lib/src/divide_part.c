@@ -376,6 +376,25 @@ static size_t branch(pstate *s, size_t u)
     return k;
 }
 
+/* What a move of u takes along: u alone, or for an articulation point its branch (s->set).
+ * *set points at the units; returns how many (0 if u cannot move). u points at the caller's
+ * variable, which *set may point at. */
+static size_t moving_set(pstate *s, const size_t *u, const size_t **set)
+{
+    *set = u;
+    if (!s->art[*u]) return 1;
+    *set = s->set;
+    return branch(s, *u);
+}
+
+static double households_of(const pstate *s, const size_t *set, size_t m)
+{
+    double h = 0;
+    for (size_t i = 0; i < m; i++)
+        h += s->g->hh[set[i]];
+    return h;
+}
+
 static int on_boundary(const pstate *s, size_t u)
 {
     for (size_t e = s->g->start[u]; e < s->g->start[u + 1]; e++)
@@ -398,15 +417,10 @@ static void improve(pstate *s)
         for (size_t u = 0; u < g->n; u++) {
             size_t p = (size_t)s->part[u];
             if (s->cnt[p] <= 1 || !on_boundary(s, u)) continue;
-            size_t m = 1;
-            const size_t *set = &u;
-            if (s->art[u]) {
-                if (!(m = branch(s, u))) continue;
-                set = s->set;
-            }
-            double hu = 0, own;
-            for (size_t i = 0; i < m; i++)
-                hu += g->hh[set[i]];
+            const size_t *set;
+            size_t m = moving_set(s, &u, &set);
+            if (!m) continue;
+            double hu = households_of(s, set, m), own;
             size_t k = neighbour_parts(s, set, m, p, &own);
             double hp = s->h[p];
             for (size_t i = 0; i < k; i++) {
@@ -426,13 +440,10 @@ static void improve(pstate *s)
             clear_acc(s, k);
         }
         if (bu == SIZE_MAX) break;
-        if (s->art[bu]) {
-            size_t m = branch(s, bu);
-            for (size_t i = 0; i < m; i++)
-                move_unit(s, s->set[i], bq);
-        } else {
-            move_unit(s, bu, bq);
-        }
+        const size_t *set;
+        size_t m = moving_set(s, &bu, &set);
+        for (size_t i = 0; i < m; i++)
+            move_unit(s, set[i], bq);
     }
 }
 
@@ -701,15 +712,10 @@ static int kl_pair(pstate *s, size_t p, size_t q, size_t *log, unsigned char *lo
             for (size_t e = g->start[u]; e < g->start[u + 1] && !next_to_b; e++)
                 next_to_b = (size_t)s->part[g->nbr[e]] == b;
             if (!next_to_b) continue;
-            size_t m = 1;
-            const size_t *set = &u;
-            if (s->art[u]) {
-                if (!(m = branch(s, u))) continue;
-                set = s->set;
-            }
-            double hu = 0, own;
-            for (size_t i = 0; i < m; i++)
-                hu += g->hh[set[i]];
+            const size_t *set;
+            size_t m = moving_set(s, &u, &set);
+            if (!m) continue;
+            double hu = households_of(s, set, m), own;
             if (hu <= 0) continue;
             size_t k = neighbour_parts(s, set, m, a, &own);
             double dv = viol(goal, s->h[a] - hu) + viol(goal, s->h[b] + hu) - viol(goal, s->h[a]) -
@@ -721,12 +727,9 @@ static int kl_pair(pstate *s, size_t p, size_t q, size_t *log, unsigned char *lo
             if (score < best) best = score, bu = u;
         }
         if (bu == SIZE_MAX) break;
-        size_t a = (size_t)s->part[bu], b = a == p ? q : p, m = 1;
-        const size_t *set = &bu;
-        if (s->art[bu]) {
-            m = branch(s, bu);
-            set = s->set;
-        }
+        size_t a = (size_t)s->part[bu], b = a == p ? q : p;
+        const size_t *set;
+        size_t m = moving_set(s, &bu, &set);
         for (size_t i = 0; i < m; i++) {
             locked[set[i]] = 1;
             log[2 * nlog] = set[i];

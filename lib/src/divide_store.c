@@ -353,12 +353,8 @@ static int write_plans(wg_ctx *ctx, wg_division *d)
         wg_codes_free(codes, (size_t)p->n);
         free(u);
     }
-    if (rc == WG_OK) rc = wg_commit(ctx);
+    rc = wg_commit_or_rollback(ctx, rc);
     if (rc != WG_OK) {
-        char keep[sizeof ctx->err];
-        memcpy(keep, ctx->err, sizeof keep);
-        wg_rollback(ctx);
-        memcpy(ctx->err, keep, sizeof keep);
         for (size_t i = 0; i < d->n; i++)
             for (int k = 0; k < d->plans[i]->n; k++)
                 d->plans[i]->grids[k].code[0] = '\0';

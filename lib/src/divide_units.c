@@ -187,31 +187,19 @@ static int locate_points(wg_ctx *ctx, const wg_divide_input *in, GEOSGeometry **
 
 /* ------------------------------------------------------------------ cuts */
 
-typedef struct keyed {
-    double key;
-    size_t idx;
-} keyed;
-
-static int cmp_keyed(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
 /* The household-weighted median gap of the points of a face along one axis (0 = lon): the
  * position halfway between the two consecutive points (MIN_GAP_DEG apart at least) that
  * splits the households most evenly. 0 if there is no such gap. */
-static int median_gap(const wg_divide_input *in, const size_t *pts, size_t m, int axis, keyed *ks,
-                      double *at)
+static int median_gap(const wg_divide_input *in, const size_t *pts, size_t m, int axis,
+                      wg_keyed *ks, double *at)
 {
     double total = 0;
     for (size_t k = 0; k < m; k++) {
         size_t p = pts[k];
-        ks[k] = (keyed){axis ? in->lat[p] : in->lon[p], p};
+        ks[k] = (wg_keyed){axis ? in->lat[p] : in->lon[p], p};
         total += (double)in->households[p];
     }
-    qsort(ks, m, sizeof *ks, cmp_keyed);
+    qsort(ks, m, sizeof *ks, wg_cmp_keyed);
     double cum = 0, best = INFINITY;
     int found = 0;
     for (size_t k = 0; k + 1 < m; k++) {
@@ -295,7 +283,7 @@ static int add_cut(wg_ctx *ctx, const GEOSGeometry *face, int axis, double at, c
 /* Cuts face f in two: between its address points if they lie apart, else (if allowed) across
  * the middle. Returns 1 if a cut was added, 0 if not, or an rc < 0. */
 static int cut_face(wg_ctx *ctx, const wg_divide_input *in, const GEOSGeometry *face,
-                    const size_t *pts, size_t m, keyed *ks, int middle_ok, line_set *cuts)
+                    const size_t *pts, size_t m, wg_keyed *ks, int middle_ok, line_set *cuts)
 {
     double env[4];
     if (!GEOSGeom_getXMin_r(ctx->geos, face, &env[0]) ||
@@ -329,8 +317,8 @@ static int plan_cuts(wg_ctx *ctx, const wg_divide_input *in, const dv_cut_goal *
                      line_set *cuts, size_t *added)
 {
     *added = 0;
-    keyed *ks = malloc((in->npoints ? in->npoints : 1) * sizeof *ks);
-    keyed *order = malloc((n ? n : 1) * sizeof *order);
+    wg_keyed *ks = malloc((in->npoints ? in->npoints : 1) * sizeof *ks);
+    wg_keyed *order = malloc((n ? n : 1) * sizeof *order);
     int rc = ks && order ? WG_OK : wg_fail(ctx, WG_ENOMEM, "out of memory");
     /* heavy faces first */
     for (size_t f = 0; rc == WG_OK && f < n; f++) {
@@ -346,9 +334,9 @@ static int plan_cuts(wg_ctx *ctx, const wg_divide_input *in, const dv_cut_goal *
     if (rc == WG_OK && *added == 0 && n < goal->min_faces) {
         for (size_t f = 0; f < n; f++) {
             double area = wg_geom_area_m2(ctx, faces[f]);
-            order[f] = (keyed){-(hh[f] * 1e12 + area), f};
+            order[f] = (wg_keyed){-(hh[f] * 1e12 + area), f};
         }
-        qsort(order, n, sizeof *order, cmp_keyed);
+        qsort(order, n, sizeof *order, wg_cmp_keyed);
         size_t want = goal->min_faces - n;
         for (size_t k = 0; rc == WG_OK && k < n && *added < want; k++) {
             size_t f = order[k].idx;
@@ -367,50 +355,12 @@ static int plan_cuts(wg_ctx *ctx, const wg_divide_input *in, const dv_cut_goal *
 
 /* ------------------------------------------------------------- boundary */
 
-typedef struct seg {
-    double ax, ay, bx, by; /* a < b lexicographically */
-    size_t face;
-} seg;
-
-static int cmp_seg(const void *pa, const void *pb)
-{
-    const seg *a = pa, *b = pb;
-    if (a->ax != b->ax) return a->ax < b->ax ? -1 : 1;
-    if (a->ay != b->ay) return a->ay < b->ay ? -1 : 1;
-    if (a->bx != b->bx) return a->bx < b->bx ? -1 : 1;
-    if (a->by != b->by) return a->by < b->by ? -1 : 1;
-    return a->face < b->face ? -1 : a->face > b->face;
-}
-
 static int cmp_link(const void *pa, const void *pb)
 {
     const dv_link *a = pa, *b = pb;
     if (a->a != b->a) return a->a < b->a ? -1 : 1;
     if (a->b != b->b) return a->b < b->b ? -1 : 1;
     return a->cls < b->cls ? -1 : a->cls > b->cls;
-}
-
-static int ring_segs(wg_ctx *ctx, const GEOSGeometry *ring, size_t face, seg **v, size_t *n,
-                     size_t *cap)
-{
-    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(ctx->geos, ring);
-    unsigned int m = 0;
-    if (!cs || !GEOSCoordSeq_getSize_r(ctx->geos, cs, &m))
-        return wg_fail_geos(ctx, "cannot read a ring");
-    double px = 0, py = 0;
-    for (unsigned int i = 0; i < m; i++) {
-        double x, y;
-        GEOSCoordSeq_getXY_r(ctx->geos, cs, i, &x, &y);
-        if (i > 0 && (x != px || y != py)) {
-            if (wg_grow((void **)v, cap, *n + 1, sizeof **v) != WG_OK)
-                return wg_fail(ctx, WG_ENOMEM, "out of memory");
-            int fwd = px < x || (px == x && py < y);
-            (*v)[(*n)++] = fwd ? (seg){px, py, x, y, face} : (seg){x, y, px, py, face};
-        }
-        px = x;
-        py = y;
-    }
-    return WG_OK;
 }
 
 typedef struct classifier {
@@ -450,28 +400,21 @@ static int classify(wg_ctx *ctx, const classifier *c, double x, double y, int *c
 /* Boundary pieces of the faces, classified and summed per (a, b, class); face perimeters. */
 static int build_links(wg_ctx *ctx, const classifier *cl, dv_faces *f)
 {
-    GEOSContextHandle_t h = ctx->geos;
-    seg *v = NULL;
-    size_t n = 0, cap = 0;
+    wg_seg_list l = {0};
     int rc = WG_OK;
-    for (size_t i = 0; rc == WG_OK && i < f->n; i++) {
-        rc = ring_segs(ctx, GEOSGetExteriorRing_r(h, f->geom[i]), i, &v, &n, &cap);
-        for (int k = 0; rc == WG_OK && k < GEOSGetNumInteriorRings_r(h, f->geom[i]); k++)
-            rc = ring_segs(ctx, GEOSGetInteriorRingN_r(h, f->geom[i], k), i, &v, &n, &cap);
-    }
-    if (rc == WG_OK) qsort(v, n, sizeof *v, cmp_seg);
+    for (size_t i = 0; rc == WG_OK && i < f->n; i++)
+        rc = wg_segs_add_polygon(ctx, f->geom[i], i, &l);
+    if (rc == WG_OK) wg_segs_sort(&l);
+    const wg_seg *v = l.v;
     dv_link *links = NULL;
     size_t nl = 0, lcap = 0;
-    for (size_t s = 0; rc == WG_OK && s < n;) {
-        size_t e = s + 1;
-        while (e < n && v[e].ax == v[s].ax && v[e].ay == v[s].ay && v[e].bx == v[s].bx &&
-               v[e].by == v[s].by)
-            e++;
+    for (size_t s = 0; rc == WG_OK && s < l.n;) {
+        size_t e = wg_segs_run_end(&l, s);
         double len = wg_dist_m(&ctx->wgs84, v[s].ax, v[s].ay, v[s].bx, v[s].by);
         int cls;
         rc = classify(ctx, cl, (v[s].ax + v[s].bx) / 2, (v[s].ay + v[s].by) / 2, &cls);
         /* two faces (sorted by face) share it; one alone has it on the outer boundary */
-        size_t a = v[s].face, b = e - s >= 2 && v[s + 1].face != a ? v[s + 1].face : DV_OUTER;
+        size_t a = v[s].poly, b = e - s >= 2 && v[s + 1].poly != a ? v[s + 1].poly : DV_OUTER;
         f->perim_m[a] += len;
         if (b != DV_OUTER) f->perim_m[b] += len;
         if (rc == WG_OK && wg_grow((void **)&links, &lcap, nl + 1, sizeof *links) != WG_OK)
@@ -479,7 +422,7 @@ static int build_links(wg_ctx *ctx, const classifier *cl, dv_faces *f)
         if (rc == WG_OK) links[nl++] = (dv_link){a, b, cls, len};
         s = e;
     }
-    free(v);
+    free(l.v);
     if (rc == WG_OK) {
         qsort(links, nl, sizeof *links, cmp_link);
         size_t k = 0;

@@ -20,28 +20,38 @@ static const char *const STATUS[WG_EV_NSTATUS] = {"reported",   "registered", "c
 static const char *const ACTION[WG_ACT_COUNT] = {"register", "cancel",    "dispatch", "handle",
                                                  "verify",   "send_back", "evaluate", "archive"};
 
+/* names[i], or NULL when i is not in [0, n). */
+static const char *name_at(const char *const *names, int n, int i)
+{
+    return i >= 0 && i < n ? names[i] : NULL;
+}
+
+/* The index of s in names[0..n), or -1 (also for NULL). */
+static int name_index(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; s && i < n; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
 const char *wg_event_status_name(wg_event_status s)
 {
-    return (int)s >= 0 && s < WG_EV_NSTATUS ? STATUS[s] : NULL;
+    return name_at(STATUS, WG_EV_NSTATUS, (int)s);
 }
 
 int wg_event_status_parse(const char *s)
 {
-    for (int i = 0; s && i < WG_EV_NSTATUS; i++)
-        if (strcmp(s, STATUS[i]) == 0) return i;
-    return -1;
+    return name_index(STATUS, WG_EV_NSTATUS, s);
 }
 
 const char *wg_event_action_name(wg_event_action a)
 {
-    return (int)a >= 0 && a < WG_ACT_COUNT ? ACTION[a] : NULL;
+    return name_at(ACTION, WG_ACT_COUNT, (int)a);
 }
 
 int wg_event_action_parse(const char *s)
 {
-    for (int i = 0; s && i < WG_ACT_COUNT; i++)
-        if (strcmp(s, ACTION[i]) == 0) return i;
-    return -1;
+    return name_index(ACTION, WG_ACT_COUNT, s);
 }
 
 /* The status an action leads to from `from`, or -1 if it is not allowed there. */
@@ -388,26 +398,14 @@ int wg_events_file(wg_ctx *ctx, const wg_lookup *lk, const wg_event_new *ev, siz
         if (ids) ids[i] = id;
     }
     file_stmts_free(&s);
-    if (rc == WG_OK) rc = wg_commit(ctx);
-    if (rc != WG_OK) {
-        char keep[sizeof ctx->err];
-        memcpy(keep, ctx->err, sizeof keep);
-        wg_rollback(ctx);
-        memcpy(ctx->err, keep, sizeof keep);
-        if (ids)
-            for (size_t i = 0; i < n; i++)
-                ids[i] = 0;
-    }
+    rc = wg_commit_or_rollback(ctx, rc);
+    if (rc != WG_OK && ids)
+        for (size_t i = 0; i < n; i++)
+            ids[i] = 0;
     return rc;
 }
 
 /* ---------------------------------------------------------------- reading one */
-
-static char *dup_text(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? strdup((const char *)t) : NULL;
-}
 
 int wg_event_row(sqlite3_stmt *st, wg_event *e)
 {
@@ -430,10 +428,10 @@ int wg_event_row(sqlite3_stmt *st, wg_event *e)
     e->deadline_ms = sqlite3_column_int64(st, 11);
     e->closed_ms = sqlite3_column_int64(st, 12);
     e->reopen_count = sqlite3_column_int(st, 13);
-    e->description = dup_text(st, 14);
-    e->photo_url = dup_text(st, 15);
-    e->reporter = dup_text(st, 16);
-    e->source = dup_text(st, 17);
+    e->description = wg_column_dup(st, 14);
+    e->photo_url = wg_column_dup(st, 15);
+    e->reporter = wg_column_dup(st, 16);
+    e->source = wg_column_dup(st, 17);
     if ((sqlite3_column_type(st, 14) != SQLITE_NULL && !e->description) ||
         (sqlite3_column_type(st, 15) != SQLITE_NULL && !e->photo_url) ||
         (sqlite3_column_type(st, 16) != SQLITE_NULL && !e->reporter) ||
@@ -648,12 +646,8 @@ int wg_event_transition(wg_ctx *ctx, int64_t id, const wg_event_step_req *q, int
     int to = -1;
     if (rc == WG_OK) rc = check_step(ctx, &e, q, at, now_ms, &to);
     if (rc == WG_OK) rc = apply_step(ctx, &e, q, at, to);
-    if (rc == WG_OK) rc = wg_commit(ctx);
+    rc = wg_commit_or_rollback(ctx, rc);
     if (rc != WG_OK) {
-        char keep[sizeof ctx->err];
-        memcpy(keep, ctx->err, sizeof keep);
-        wg_rollback(ctx);
-        memcpy(ctx->err, keep, sizeof keep);
         wg_event_clear(&e);
         return rc;
     }
@@ -718,11 +712,8 @@ int wg_events_backfill(wg_ctx *ctx, int64_t gen, size_t *n)
     if (rc == WG_OK && step != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read events");
     sqlite3_finalize(sel);
     sqlite3_finalize(upd);
-    if (rc == WG_OK) rc = wg_commit(ctx);
-    if (rc != WG_OK) {
-        wg_rollback(ctx);
-        return rc;
-    }
+    rc = wg_commit_or_rollback(ctx, rc);
+    if (rc != WG_OK) return rc;
     if (n) *n = count;
     return WG_OK;
 }

@@ -6,6 +6,7 @@
  * community of an event is the parent of its grid in the generation it was filed under (from the
  * units table), else the code's parent by the standard layout. */
 #include "events_internal.h"
+#include "json_out.h"
 #include "store_schema.h"
 #include "wangge/store.h"
 
@@ -29,14 +30,6 @@ void wg_events_free(wg_event *ev, size_t n)
     for (size_t i = 0; ev && i < n; i++)
         wg_event_clear(&ev[i]);
     free(ev);
-}
-
-/* A number as JSON in its shortest exact-enough spelling (json-c would print 17 digits). */
-static json_object *jnum(double v)
-{
-    char b[32];
-    snprintf(b, sizeof b, "%.10g", v);
-    return json_object_new_double_s(v, b);
 }
 
 /* ---------------------------------------------------------------- context of a read */
@@ -149,8 +142,8 @@ static json_object *event_obj(reader *r, const wg_event *e, unsigned flags, int6
     const wg_category *c = category_of(r, e->category);
     int dispatched = e->dispatched_ms != 0;
     json_object_object_add(o, "id", json_object_new_int64(e->id));
-    json_object_object_add(o, "lon", jnum(e->lon));
-    json_object_object_add(o, "lat", jnum(e->lat));
+    json_object_object_add(o, "lon", wg_json_short(e->lon));
+    json_object_object_add(o, "lat", wg_json_short(e->lat));
     json_object_object_add(o, "category", json_object_new_string(e->category));
     json_object_object_add(o, "category_name", c ? json_object_new_string(c->name) : NULL);
     json_object_object_add(o, "status", json_object_new_string(wg_event_status_name(e->status)));
@@ -213,17 +206,6 @@ static int steps_array(reader *r, int64_t id, json_object **out)
     return WG_OK;
 }
 
-/* o as plain JSON text (malloc'd); o is released. */
-static char *json_text(json_object *o)
-{
-    const char *t = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                              JSON_C_TO_STRING_NOSLASHESCAPE)
-                      : NULL;
-    char *copy = t ? strdup(t) : NULL;
-    json_object_put(o);
-    return copy;
-}
-
 int wg_event_json(wg_ctx *ctx, int64_t id, unsigned flags, int64_t now_ms, char **out)
 {
     *out = NULL;
@@ -245,7 +227,7 @@ int wg_event_json(wg_ctx *ctx, int64_t id, unsigned flags, int64_t now_ms, char 
         json_object_put(o);
         return rc;
     }
-    *out = json_text(o);
+    *out = wg_json_text(o);
     return *out ? WG_OK : wg_fail(ctx, WG_ENOMEM, "out of memory");
 }
 
@@ -466,7 +448,7 @@ int wg_events_list_json(wg_ctx *ctx, const wg_event_filter *f, unsigned flags, i
     json_object_object_add(o, "events", a);
     reader_free(&r);
     wg_events_free(v, n);
-    *out = json_text(o);
+    *out = wg_json_text(o);
     return *out ? WG_OK : wg_fail(ctx, WG_ENOMEM, "out of memory");
 }
 
@@ -546,15 +528,16 @@ static json_object *group_obj(const group *g, const char *key)
     json_object_object_add(o, "on_time", json_object_new_int64((int64_t)g->on_time));
     json_object_object_add(o, "on_time_rate",
                            g->closed_with_deadline
-                               ? jnum((double)g->on_time / (double)g->closed_with_deadline)
+                               ? wg_json_short((double)g->on_time / (double)g->closed_with_deadline)
                                : NULL);
     json_object_object_add(o, "overdue", json_object_new_int64((int64_t)g->overdue));
     json_object_object_add(o, "reopen_count", json_object_new_int64((int64_t)g->reopen));
     json_object_object_add(o, "outside", json_object_new_int64((int64_t)g->outside));
     for (int a = 0; a < WG_ACT_COUNT; a++)
         if (g->step_n[a])
-            json_object_object_add(ms, wg_event_action_name((wg_event_action)a),
-                                   jnum(g->step_sum_ms[a] / 1000.0 / (double)g->step_n[a]));
+            json_object_object_add(
+                ms, wg_event_action_name((wg_event_action)a),
+                wg_json_short(g->step_sum_ms[a] / 1000.0 / (double)g->step_n[a]));
     json_object_object_add(o, "mean_step_s", ms);
     return o;
 }
@@ -699,7 +682,7 @@ int wg_events_stats_json(wg_ctx *ctx, wg_stats_by by, int64_t from_ms, int64_t t
             json_object_array_add(a, group_obj(&groups[g], groups[g].key));
         json_object_object_add(o, "groups", a);
         json_object_object_add(o, "total", group_obj(&total, NULL));
-        *out = json_text(o);
+        *out = wg_json_text(o);
         if (!*out) rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
     }
     free(groups);

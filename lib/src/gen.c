@@ -835,18 +835,6 @@ static int office_communities(office *of, GEOSGeometry **mf, size_t nm)
 
 /* ---------------------------------------------------------- work grids */
 
-typedef struct keyed {
-    double key;
-    size_t idx;
-} keyed;
-
-static int cmp_keyed(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
 /* Splits items into k groups of about equal weight by recursive coordinate bisection. */
 static int bisect(office *of, size_t *items, size_t n, int k, int *next)
 {
@@ -864,11 +852,11 @@ static int bisect(office *of, size_t *items, size_t n, int k, int *next)
         y1 = fmax(y1, f->ym);
         w += f->weight;
     }
-    keyed *ks = malloc(n * sizeof *ks);
+    wg_keyed *ks = malloc(n * sizeof *ks);
     if (!ks) return wg_fail(of->ctx, WG_ENOMEM, "out of memory");
     int by_x = x1 - x0 >= y1 - y0;
-    for (size_t i = 0; i < n; i++) ks[i] = (keyed){by_x ? of->fi[items[i]].xm : -of->fi[items[i]].ym, items[i]};
-    qsort(ks, n, sizeof *ks, cmp_keyed);
+    for (size_t i = 0; i < n; i++) ks[i] = (wg_keyed){by_x ? of->fi[items[i]].xm : -of->fi[items[i]].ym, items[i]};
+    qsort(ks, n, sizeof *ks, wg_cmp_keyed);
     for (size_t i = 0; i < n; i++) items[i] = ks[i].idx;
     free(ks);
     int k1 = k / 2;

@@ -311,14 +311,8 @@ int wg_imp_finish(run *r, int rc, int skip_rejected, const char *path, const cha
     if (rc == WG_OK && r->stats->rejected && !skip_rejected)
         rc = wg_fail(ctx, WG_EDATA, "%s: %zu of %zu %s rejected; nothing was imported", path,
                      r->stats->rejected, r->stats->read, what);
-    if (rc == WG_OK) rc = wg_commit(ctx);
-    if (rc != WG_OK) {
-        char keep[sizeof ctx->err];
-        memcpy(keep, ctx->err, sizeof keep);
-        wg_rollback(ctx);
-        memcpy(ctx->err, keep, sizeof keep);
-        r->stats->imported = 0;
-    }
+    rc = wg_commit_or_rollback(ctx, rc);
+    if (rc != WG_OK) r->stats->imported = 0;
     return rc;
 }
 

@@ -33,4 +33,18 @@ int wg_open_input(wg_ctx *ctx, const char *path, FILE **fp, uint64_t *total);
 /* Small growable array helper: ensures cap >= need for *buf of elements of size elem. */
 int wg_grow(void **buf, size_t *cap, size_t need, size_t elem);
 
+/* An item's index with the key it sorts by. wg_cmp_keyed (for qsort) orders by key, then by
+ * index, so equal keys keep a deterministic order on every platform. */
+typedef struct wg_keyed {
+    double key;
+    size_t idx;
+} wg_keyed;
+
+static inline int wg_cmp_keyed(const void *pa, const void *pb)
+{
+    const wg_keyed *a = pa, *b = pb;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
 #endif

@@ -84,14 +84,9 @@ int wg_planar_faces(wg_ctx *ctx, const GEOSGeometry *region, GEOSGeometry *const
 
 /* ------------------------------------------------------------- adjacency */
 
-typedef struct seg {
-    double ax, ay, bx, by; /* endpoints, a < b lexicographically */
-    size_t poly;
-} seg;
-
 static int cmp_seg(const void *pa, const void *pb)
 {
-    const seg *a = pa, *b = pb;
+    const wg_seg *a = pa, *b = pb;
     if (a->ax != b->ax) return a->ax < b->ax ? -1 : 1;
     if (a->ay != b->ay) return a->ay < b->ay ? -1 : 1;
     if (a->bx != b->bx) return a->bx < b->bx ? -1 : 1;
@@ -111,12 +106,7 @@ static int cmp_pair(const void *pa, const void *pb)
     return a->j < b->j ? -1 : a->j > b->j;
 }
 
-typedef struct seg_list {
-    seg *v;
-    size_t n, cap;
-} seg_list;
-
-static int add_ring(wg_ctx *ctx, const GEOSGeometry *ring, size_t poly, seg_list *l)
+static int add_ring(wg_ctx *ctx, const GEOSGeometry *ring, size_t poly, wg_seg_list *l)
 {
     const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(ctx->geos, ring);
     unsigned int m = 0;
@@ -129,7 +119,7 @@ static int add_ring(wg_ctx *ctx, const GEOSGeometry *ring, size_t poly, seg_list
             if (wg_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) != WG_OK)
                 return wg_fail(ctx, WG_ENOMEM, "out of memory");
             int fwd = px < x || (px == x && py < y);
-            l->v[l->n++] = fwd ? (seg){px, py, x, y, poly} : (seg){x, y, px, py, poly};
+            l->v[l->n++] = fwd ? (wg_seg){px, py, x, y, poly} : (wg_seg){x, y, px, py, poly};
         }
         px = x;
         py = y;
@@ -137,13 +127,28 @@ static int add_ring(wg_ctx *ctx, const GEOSGeometry *ring, size_t poly, seg_list
     return WG_OK;
 }
 
-static int add_polygon(wg_ctx *ctx, const GEOSGeometry *p, size_t poly, seg_list *l)
+int wg_segs_add_polygon(wg_ctx *ctx, const GEOSGeometry *p, size_t poly, wg_seg_list *l)
 {
     int rc = add_ring(ctx, GEOSGetExteriorRing_r(ctx->geos, p), poly, l);
     int holes = GEOSGetNumInteriorRings_r(ctx->geos, p);
     for (int i = 0; rc == WG_OK && i < holes; i++)
         rc = add_ring(ctx, GEOSGetInteriorRingN_r(ctx->geos, p, i), poly, l);
     return rc;
+}
+
+void wg_segs_sort(wg_seg_list *l)
+{
+    qsort(l->v, l->n, sizeof *l->v, cmp_seg);
+}
+
+size_t wg_segs_run_end(const wg_seg_list *l, size_t a)
+{
+    const wg_seg *s = &l->v[a];
+    size_t b = a + 1;
+    while (b < l->n && l->v[b].ax == s->ax && l->v[b].ay == s->ay && l->v[b].bx == s->bx &&
+           l->v[b].by == s->by)
+        b++;
+    return b;
 }
 
 void wg_adjacency_free(wg_adjacency *a)
@@ -157,23 +162,20 @@ void wg_adjacency_free(wg_adjacency *a)
 int wg_planar_adjacency(wg_ctx *ctx, GEOSGeometry *const *polys, size_t n, wg_adjacency *out)
 {
     memset(out, 0, sizeof *out);
-    seg_list l = {0};
+    wg_seg_list l = {0};
     int rc = WG_OK;
     for (size_t i = 0; rc == WG_OK && i < n; i++) {
         int t = GEOSGeomTypeId_r(ctx->geos, polys[i]);
-        if (t == GEOS_POLYGON) rc = add_polygon(ctx, polys[i], i, &l);
+        if (t == GEOS_POLYGON) rc = wg_segs_add_polygon(ctx, polys[i], i, &l);
         else if (t == GEOS_MULTIPOLYGON)
             for (int k = 0; rc == WG_OK && k < GEOSGetNumGeometries_r(ctx->geos, polys[i]); k++)
-                rc = add_polygon(ctx, GEOSGetGeometryN_r(ctx->geos, polys[i], k), i, &l);
+                rc = wg_segs_add_polygon(ctx, GEOSGetGeometryN_r(ctx->geos, polys[i], k), i, &l);
     }
     pair *pairs = NULL;
     size_t np = 0, pcap = 0;
-    if (rc == WG_OK) qsort(l.v, l.n, sizeof *l.v, cmp_seg);
+    if (rc == WG_OK) wg_segs_sort(&l);
     for (size_t a = 0; rc == WG_OK && a < l.n;) {
-        size_t b = a + 1;
-        while (b < l.n && l.v[b].ax == l.v[a].ax && l.v[b].ay == l.v[a].ay && l.v[b].bx == l.v[a].bx &&
-               l.v[b].by == l.v[a].by)
-            b++;
+        size_t b = wg_segs_run_end(&l, a);
         if (b - a > 1) {
             double len = wg_dist_m(&ctx->wgs84, l.v[a].ax, l.v[a].ay, l.v[a].bx, l.v[a].by);
             for (size_t p = a; rc == WG_OK && p < b; p++)

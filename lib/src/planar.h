@@ -30,6 +30,25 @@ typedef struct wg_adjacency {
 int wg_planar_adjacency(wg_ctx *ctx, GEOSGeometry *const *polys, size_t n, wg_adjacency *out);
 void wg_adjacency_free(wg_adjacency *a);
 
+/* Edges shared exactly, found by sorting ring segments (wg_planar_adjacency; division's
+ * classified boundary pieces). A segment has its endpoints in order (a before b: lon, then lat)
+ * and the index of the polygon whose ring it lies on. Sorted (wg_segs_sort: endpoints, then
+ * polygon), equal segments stand together: one alone lies on the outer boundary, two of
+ * different polygons are an edge they share. */
+typedef struct wg_seg {
+    double ax, ay, bx, by;
+    size_t poly;
+} wg_seg;
+typedef struct wg_seg_list {
+    wg_seg *v; /* the caller frees v */
+    size_t n, cap;
+} wg_seg_list;
+/* Appends the segments of Polygon p's rings (exterior, then holes; repeated points skipped). */
+int wg_segs_add_polygon(wg_ctx *ctx, const GEOSGeometry *p, size_t poly, wg_seg_list *l);
+void wg_segs_sort(wg_seg_list *l);
+/* The end (one past) of the run of segments with the endpoints of l->v[a], in a sorted list. */
+size_t wg_segs_run_end(const wg_seg_list *l, size_t a);
+
 /* The union of polys[idx[0..n)] (a clean coverage) as a Polygon or MultiPolygon; NULL on a
  * GEOS error (recorded on ctx). The inputs are not consumed. */
 GEOSGeometry *wg_planar_union(wg_ctx *ctx, GEOSGeometry *const *polys, const size_t *idx, size_t n);

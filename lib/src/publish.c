@@ -29,6 +29,7 @@
 #include "wangge/redraw.h"
 #include "wangge/store.h"
 #include "wangge/validate.h"
+#include "points.h"
 #include "store_schema.h"
 
 #include <signal.h>
@@ -72,56 +73,15 @@ static void hook_end(wg_ctx *ctx, kill_hook *h)
 
 /* ------------------------------------------------------------------ assignment rows */
 
-typedef struct pts {
-    int64_t *id;
-    double *lon, *lat;
-    size_t n, cap;
-} pts;
-
-static void pts_free(pts *p)
-{
-    free(p->id);
-    free(p->lon);
-    free(p->lat);
-}
-
-static int pts_read(wg_ctx *ctx, const char *sql, pts *p)
-{
-    sqlite3_stmt *st;
-    int rc = wg_prepare(ctx, sql, &st), s = SQLITE_DONE;
-    while (rc == WG_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? 2 * p->cap : 4096;
-            int64_t *id = realloc(p->id, cap * sizeof *id);
-            if (id) p->id = id;
-            double *lon = id ? realloc(p->lon, cap * sizeof *lon) : NULL;
-            if (lon) p->lon = lon;
-            double *lat = lon ? realloc(p->lat, cap * sizeof *lat) : NULL;
-            if (lat) p->lat = lat;
-            if (!lat) {
-                rc = wg_fail(ctx, WG_ENOMEM, "out of memory reading points");
-                break;
-            }
-            p->cap = cap;
-        }
-        p->id[p->n] = sqlite3_column_int64(st, 0);
-        p->lon[p->n] = sqlite3_column_double(st, 1);
-        p->lat[p->n++] = sqlite3_column_double(st, 2);
-    }
-    if (rc == WG_OK && s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read points");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Writes the generation's assignment rows of one kind (as wg_assign stores them: the grid code,
  * or NULL with the nearest grid and its distance). */
 static int assign_kind(wg_ctx *ctx, const wg_lookup *lk, const char *kind, const char *sql)
 {
-    pts p = {0};
+    wg_points p = {0};
     wg_hit *hits = NULL;
     sqlite3_stmt *del = NULL, *ins = NULL;
     int64_t gen = wg_lookup_generation(lk);
-    int rc = pts_read(ctx, sql, &p);
+    int rc = wg_points_read(ctx, sql, &p);
     if (rc == WG_OK && p.n && !(hits = malloc(p.n * sizeof *hits)))
         rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
     if (rc == WG_OK && p.n) rc = wg_lookup_bulk(lk, p.lon, p.lat, p.n, hits, 0);
@@ -162,7 +122,7 @@ static int assign_kind(wg_ctx *ctx, const wg_lookup *lk, const char *kind, const
     sqlite3_finalize(del);
     sqlite3_finalize(ins);
     free(hits);
-    pts_free(&p);
+    wg_points_free(&p);
     return rc;
 }
 

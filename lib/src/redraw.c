@@ -154,12 +154,6 @@ static void old_free(wg_ctx *ctx, old_unit *o, size_t n)
     free(o);
 }
 
-static char *dup_col(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? strdup((const char *)t) : NULL;
-}
-
 /* The statement's columns: id, first_gen, level, code, name, parent_code, AsBinary(geom). */
 #define OLD_COLUMNS "id, first_gen, level, code, name, parent_code, AsBinary(geom)"
 
@@ -175,9 +169,9 @@ static int read_old(wg_ctx *ctx, sqlite3_stmt *st, old_unit **old, size_t *n, si
         o->row = sqlite3_column_int64(st, 0);
         o->first_gen = sqlite3_column_int64(st, 1);
         o->level = sqlite3_column_int(st, 2);
-        o->code = dup_col(st, 3);
-        o->name = dup_col(st, 4);
-        o->parent = dup_col(st, 5);
+        o->code = wg_column_dup(st, 3);
+        o->name = wg_column_dup(st, 4);
+        o->parent = wg_column_dup(st, 5);
         const void *wkb = sqlite3_column_blob(st, 6);
         int len = sqlite3_column_bytes(st, 6);
         if (!o->code)
@@ -245,7 +239,7 @@ static int find_parent(edit *e)
     sqlite3_bind_text(st, 3, e->parent, -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW)
-        e->parent_name = dup_col(st, 0);
+        e->parent_name = wg_column_dup(st, 0);
     else if (s == SQLITE_DONE)
         rc = wg_fail(e->ctx, WG_ENOTFOUND, "no %s %s in draft generation %lld",
                      wg_level_name(e->level - 1), e->parent, (long long)e->draft);
@@ -671,6 +665,20 @@ static void edit_free(edit *e)
     free(e->parent_name);
 }
 
+/* Ends an edit opened with tx_open: commits or rolls back; on failure the codes handed out are
+ * taken back (*codes NULL). Frees the edit's state. Returns the final rc. */
+static int edit_end(edit *e, int nested, int rc, char ***codes)
+{
+    rc = tx_close(e->ctx, nested, rc);
+    if (rc != WG_OK && codes && *codes) {
+        wg_codes_free(*codes, e->n);
+        *codes = NULL;
+    }
+    old_free(e->ctx, e->old, e->nold);
+    edit_free(e);
+    return rc;
+}
+
 /* Runs the code passes and writes the rows; on success hands the codes to *codes. */
 static int edit_run(edit *e, char ***codes)
 {
@@ -722,14 +730,7 @@ int wg_draft_replace_children(wg_ctx *ctx, int level, const char *parent_code,
     rc = wg_gen_draft(ctx, 1, &e.draft);
     if (rc == WG_OK) rc = load_children(ctx, e.draft, level, parent_code, &e.old, &e.nold);
     if (rc == WG_OK) rc = edit_run(&e, codes);
-    rc = tx_close(ctx, nested, rc);
-    if (rc != WG_OK && codes && *codes) {
-        wg_codes_free(*codes, n);
-        *codes = NULL;
-    }
-    old_free(ctx, e.old, e.nold);
-    edit_free(&e);
-    return rc;
+    return edit_end(&e, nested, rc, codes);
 }
 
 int wg_draft_split(wg_ctx *ctx, const char *code, const wg_new_unit *parts, size_t n, char ***codes)
@@ -749,14 +750,7 @@ int wg_draft_split(wg_ctx *ctx, const char *code, const wg_new_unit *parts, size
         e.parent = e.old[0].parent;
         rc = edit_run(&e, codes);
     }
-    rc = tx_close(ctx, nested, rc);
-    if (rc != WG_OK && codes && *codes) {
-        wg_codes_free(*codes, n);
-        *codes = NULL;
-    }
-    old_free(ctx, e.old, e.nold);
-    edit_free(&e);
-    return rc;
+    return edit_end(&e, nested, rc, codes);
 }
 
 /* The union of the old units' geometries. */
@@ -826,15 +820,13 @@ int wg_draft_merge(wg_ctx *ctx, const char *const *codes, size_t n, const char *
         e.units = &unit;
         rc = edit_run(&e, &out);
     }
-    rc = tx_close(ctx, nested, rc);
+    rc = edit_end(&e, nested, rc, &out);
     if (rc == WG_OK && code) {
         *code = out[0];
         out[0] = NULL;
     }
     wg_codes_free(out, 1);
     if (merged) GEOSGeom_destroy_r(ctx->geos, merged);
-    old_free(ctx, e.old, e.nold);
-    edit_free(&e);
     return rc;
 }
 

@@ -10,6 +10,8 @@
 #include "wangge/lookup.h"
 #include "wangge/redraw.h"
 #include "wangge/store.h"
+#include "json_out.h"
+#include "points.h"
 #include "redraw_internal.h"
 #include "store_schema.h"
 
@@ -212,57 +214,12 @@ static const char *code_of(const int32_t *map, const wg_diff *d, int32_t i)
 
 /* ------------------------------------------------------------------ points */
 
-typedef struct points {
-    int64_t *id, *hh;
-    double *lon, *lat;
-    size_t n, cap;
-} points;
-
-static void points_free(points *p)
-{
-    free(p->id);
-    free(p->hh);
-    free(p->lon);
-    free(p->lat);
-}
-
-static int read_points(wg_ctx *ctx, const char *sql, points *p)
-{
-    sqlite3_stmt *st;
-    int rc = wg_prepare(ctx, sql, &st), s = SQLITE_DONE;
-    while (rc == WG_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 4096;
-            int64_t *id = realloc(p->id, cap * sizeof *id);
-            if (id) p->id = id;
-            int64_t *hh = id ? realloc(p->hh, cap * sizeof *hh) : NULL;
-            if (hh) p->hh = hh;
-            double *lon = hh ? realloc(p->lon, cap * sizeof *lon) : NULL;
-            if (lon) p->lon = lon;
-            double *lat = lon ? realloc(p->lat, cap * sizeof *lat) : NULL;
-            if (lat) p->lat = lat;
-            if (!lat) {
-                rc = nomem(ctx);
-                break;
-            }
-            p->cap = cap;
-        }
-        p->id[p->n] = sqlite3_column_int64(st, 0);
-        p->lon[p->n] = sqlite3_column_double(st, 1);
-        p->lat[p->n] = sqlite3_column_double(st, 2);
-        p->hh[p->n++] = sqlite3_column_int64(st, 3);
-    }
-    if (rc == WG_OK && s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read points");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Places every point of the kind in both generations; lists the moves, sums households. */
 static int diff_points(dstate *s, const char *sql, int addresses)
 {
     wg_diff *d = s->d;
-    points p = {0};
-    int rc = read_points(s->ctx, sql, &p);
+    wg_points p = {0};
+    int rc = wg_points_read(s->ctx, sql, &p);
     wg_hit *ha = NULL, *hb = NULL;
     wg_diff_move *moves = NULL;
     size_t nmoves = 0;
@@ -299,7 +256,7 @@ static int diff_points(dstate *s, const char *sql, int addresses)
     }
     free(ha);
     free(hb);
-    points_free(&p);
+    wg_points_free(&p);
     return rc;
 }
 
@@ -532,11 +489,7 @@ char *wg_diff_json(const wg_diff *d)
     json_object_object_add(o, "workers", workers_json(d));
     json_object_object_add(o, "households", balance_json(d));
     json_object_object_add(o, "seconds", num(d->seconds, "%.3f"));
-    const char *text =
-        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *copy = text ? strdup(text) : NULL;
-    json_object_put(o);
-    return copy;
+    return wg_json_text(o);
 }
 
 /* ------------------------------------------------------------------ text */

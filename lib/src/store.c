@@ -184,11 +184,6 @@ int wg_gen_resolve(wg_ctx *ctx, int64_t requested, int64_t *id)
     return rc;
 }
 
-static char *dup_text(const unsigned char *s)
-{
-    return s ? strdup((const char *)s) : NULL;
-}
-
 static void free_units(wg_ctx *ctx, wg_unit *u, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -226,9 +221,9 @@ static int read_unit(wg_ctx *ctx, sqlite3_stmt *st, wg_unit *u)
     memset(u, 0, sizeof *u);
     u->id = sqlite3_column_int64(st, 0);
     u->level = sqlite3_column_int(st, 1);
-    u->code = dup_text(sqlite3_column_text(st, 2));
-    u->parent_code = dup_text(sqlite3_column_text(st, 3));
-    u->name = dup_text(sqlite3_column_text(st, 4));
+    u->code = wg_column_dup(st, 2);
+    u->parent_code = wg_column_dup(st, 3);
+    u->name = wg_column_dup(st, 4);
     u->area_m2 = sqlite3_column_double(st, 5);
     u->parent = -1;
     const void *wkb = sqlite3_column_blob(st, 6);

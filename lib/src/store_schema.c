@@ -198,6 +198,12 @@ int wg_prepare(wg_ctx *ctx, const char *sql, sqlite3_stmt **out)
     return wg_fail(ctx, WG_ESTORE, "store: %s (in: %.80s)", sqlite3_errmsg(ctx->db), sql);
 }
 
+char *wg_column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
 int wg_begin(wg_ctx *ctx)
 {
     return wg_exec(ctx, "BEGIN IMMEDIATE");
@@ -211,6 +217,17 @@ int wg_commit(wg_ctx *ctx)
 void wg_rollback(wg_ctx *ctx)
 {
     if (!sqlite3_get_autocommit(ctx->db)) sqlite3_exec(ctx->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int wg_commit_or_rollback(wg_ctx *ctx, int rc)
+{
+    if (rc == WG_OK) rc = wg_commit(ctx);
+    if (rc == WG_OK) return rc;
+    char keep[sizeof ctx->err];
+    memcpy(keep, ctx->err, sizeof keep);
+    wg_rollback(ctx);
+    memcpy(ctx->err, keep, sizeof keep);
+    return rc;
 }
 
 static int query_int(wg_ctx *ctx, const char *sql, int *out)

@@ -16,10 +16,16 @@ void wg_schema_set_target(int version);
 int wg_exec(wg_ctx *ctx, const char *sql);
 /* Prepares a statement; on failure records the SQL error on ctx. */
 int wg_prepare(wg_ctx *ctx, const char *sql, sqlite3_stmt **out);
+/* A copy of column col of the current row as text (the caller frees it); NULL for SQL NULL,
+ * and when memory runs out. */
+char *wg_column_dup(sqlite3_stmt *st, int col);
 /* Transactions: BEGIN IMMEDIATE (a writer takes the lock up front, so no deadlock on
  * upgrade), COMMIT, ROLLBACK (rollback never fails from the caller's view). */
 int wg_begin(wg_ctx *ctx);
 int wg_commit(wg_ctx *ctx);
 void wg_rollback(wg_ctx *ctx);
+/* Ends what wg_begin opened: commits when rc is WG_OK; otherwise, or when the commit fails,
+ * rolls back and keeps the error already recorded on ctx. Returns the final rc. */
+int wg_commit_or_rollback(wg_ctx *ctx, int rc);
 
 #endif

@@ -27,6 +27,7 @@
 #include "wangge/validate.h"
 #include "wangge/store.h"
 #include "geom.h"
+#include "json_out.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -571,15 +572,6 @@ void wg_report_free(wg_report *r)
 
 /* ---- output ---- */
 
-/* A double with a fixed number of decimals (json-c would print 17 significant digits). */
-static json_object *json_num(double v, const char *fmt)
-{
-    if (!isfinite(v)) return NULL;
-    char buf[64];
-    snprintf(buf, sizeof buf, fmt, v);
-    return json_object_new_double_s(v, buf);
-}
-
 static json_object *fault_json(const wg_fault *f)
 {
     json_object *o = json_object_new_object();
@@ -588,11 +580,11 @@ static json_object *fault_json(const wg_fault *f)
     json_object_object_add(o, "level", json_object_new_int(f->level));
     json_object_object_add(o, "code", json_object_new_string(f->code));
     json_object_object_add(o, "other", json_object_new_string(f->other));
-    json_object_object_add(o, "area_m2", json_num(f->area_m2, "%.3f"));
+    json_object_object_add(o, "area_m2", wg_json_fixed(f->area_m2, "%.3f"));
     json_object *loc = NULL;
     if (isfinite(f->lon) && isfinite(f->lat) && (loc = json_object_new_array())) {
-        json_object_array_add(loc, json_num(f->lon, "%.7f"));
-        json_object_array_add(loc, json_num(f->lat, "%.7f"));
+        json_object_array_add(loc, wg_json_fixed(f->lon, "%.7f"));
+        json_object_array_add(loc, wg_json_fixed(f->lat, "%.7f"));
     }
     json_object_object_add(o, "location", loc);
     json_object_object_add(o, "detail", json_object_new_string(f->detail));
@@ -611,7 +603,7 @@ static json_object *report_json(const wg_report *r)
         return NULL;
     }
     json_object_object_add(o, "generation", json_object_new_int64(r->generation));
-    json_object_object_add(o, "tolerance_m2", json_num(r->tol_m2, "%g"));
+    json_object_object_add(o, "tolerance_m2", wg_json_fixed(r->tol_m2, "%g"));
     for (int l = 1; l <= 3; l++)
         json_object_object_add(units, wg_level_name(l),
                                json_object_new_int64((int64_t)r->units[l]));
@@ -621,22 +613,16 @@ static json_object *report_json(const wg_report *r)
         json_object_array_add(faults, fault_json(&r->faults[i]));
     json_object_object_add(o, "faults", faults);
     json_object_object_add(below, "count", json_object_new_int64((int64_t)r->below_tol));
-    json_object_object_add(below, "area_m2", json_num(r->below_tol_m2, "%.3f"));
+    json_object_object_add(below, "area_m2", wg_json_fixed(r->below_tol_m2, "%.3f"));
     json_object_object_add(o, "below_tolerance", below);
-    json_object_object_add(o, "seconds", json_num(r->seconds, "%.3f"));
+    json_object_object_add(o, "seconds", wg_json_fixed(r->seconds, "%.3f"));
     return o;
 }
 
 char *wg_report_json(const wg_report *r)
 {
     if (!r) return NULL;
-    json_object *o = report_json(r);
-    if (!o) return NULL;
-    const char *s =
-        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *text = s ? strdup(s) : NULL;
-    json_object_put(o);
-    return text;
+    return wg_json_text(report_json(r));
 }
 
 /* "440307001001001 with 440307001001002", "parent 440307001001", ... */

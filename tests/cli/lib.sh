@@ -23,6 +23,15 @@ expect_eq() {
   checks=$((checks + 1))
   [ "$1" = "$2" ] || fail "expected '$2', got '$1' ($3)"
 }
+# SQ STORE SQL...: sqlite3 with SpatiaLite loaded (the blank line its loading prints dropped)
+SQ() { sqlite3 -batch -noheader -cmd "SELECT load_extension('mod_spatialite')" "$@" | sed '1{/^$/d}'; }
+import_levels() { # import_levels STORE DIR: DIR's districts, communities and grids (exit 0 each)
+  local level f
+  for level in district community grid; do
+    f=${level}s; [ $level = community ] && f=communities
+    expect_exit 0 "$W" -s "$1" import --level $level "$2/$f.geojson"
+  done
+}
 finish() {
   rm -f /tmp/wg-cli-err.$$
   echo "$((checks - fails)) passed, $fails failed"

@@ -17,14 +17,10 @@ SRC=$2
 WORK=$3
 . "$SRC/tests/cli/lib.sh"
 mkdir -p "$WORK"
-SQ() { sqlite3 -batch -noheader -cmd "SELECT load_extension('mod_spatialite')" "$@" | sed '1{/^$/d}'; }
 D="$SRC/geodata"
 S="$WORK/divide.sqlite"
 rm -f "$S" "$S-wal" "$S-shm"
-for level in district community grid; do
-  f=districts; [ $level = community ] && f=communities; [ $level = grid ] && f=grids
-  expect_exit 0 "$W" -s "$S" import --level $level "$D/$f.geojson"
-done
+import_levels "$S" "$D"
 expect_exit 0 "$W" -s "$S" publish
 expect_exit 0 "$W" -s "$S" import --addresses "$D/addresses.csv"
 for layer in roads rivers thematic_rental thematic_family_planning; do

@@ -15,7 +15,6 @@ SRC=$2
 WORK=$3
 . "$SRC/tests/cli/lib.sh"
 mkdir -p "$WORK"
-SQ() { sqlite3 -batch -noheader -cmd "SELECT load_extension('mod_spatialite')" "$@" | sed '1{/^$/d}'; }
 
 D="$WORK/gen-seed1"
 rm -rf "$D" "$WORK/gen-seed1b" "$WORK/gen-seed2"
@@ -35,9 +34,7 @@ expect_eq "$(ls "$D" | tr '\n' ' ')" "addresses.csv categories.csv communities.g
 # --- import the sample and validate it
 S="$WORK/gen.sqlite"
 rm -f "$S" "$S-wal" "$S-shm"
-expect_exit 0 "$W" -s "$S" import --level district "$D/districts.geojson"
-expect_exit 0 "$W" -s "$S" import --level community "$D/communities.geojson"
-expect_exit 0 "$W" -s "$S" import --level grid "$D/grids.geojson"
+import_levels "$S" "$D"
 expect_in "codes: 15 digits" "$out"
 expect_exit 0 "$W" -s "$S" validate --json
 expect_in '"units":{"district":1,"community":9,"grid":97},"ok":true,"faults":[]' "$out"
@@ -119,10 +116,7 @@ D3="$WORK/gen-scale3"
 S3="$WORK/gen-scale3.sqlite"
 rm -rf "$D3" "$S3" "$S3-wal" "$S3-shm"
 expect_exit 0 "$W" gen --quiet --scale 3 --seed 7 "$D3"
-for l in district community grid; do
-  f=$l"s"; [ $l = community ] && f=communities
-  expect_exit 0 "$W" -s "$S3" import --level $l "$D3/$f.geojson"
-done
+import_levels "$S3" "$D3"
 expect_exit 0 "$W" -s "$S3" validate --json
 expect_in '"units":{"district":3,"community":27,"grid":291},"ok":true,"faults":[]' "$out"
 expect_eq "$(sqlite3 "$S3" "SELECT group_concat(code, ' ') FROM (SELECT code FROM units WHERE level = 1 ORDER BY code)")" \

@@ -27,10 +27,7 @@ echo "seed $SEED (replay with KILL_SEED=$SEED)"
 RANDOM=$SEED
 C=440307006005
 
-for l in district community grid; do
-  f=$l; [ $l = community ] && f=communitie
-  expect_exit 0 "$W" -s "$S" import --level $l "$G/${f}s.geojson"
-done
+import_levels "$S" "$G"
 expect_exit 0 "$W" -s "$S" import --addresses "$G/addresses.csv"
 expect_exit 0 "$W" -s "$S" import --events "$G/events.csv"
 expect_exit 0 "$W" -s "$S" publish

@@ -25,13 +25,10 @@ rm -rf "$T"
 mkdir -p "$T"
 S="$T/s.sqlite"
 G="$SRC/geodata"
-SQ() { sqlite3 -batch -noheader -cmd "SELECT load_extension('mod_spatialite')" "$@" | sed '1{/^$/d}'; }
 C=440307006003 # the community redrawn
 
 # --- generation 1: the sample, points imported before the publish assigns them
-expect_exit 0 "$W" -s "$S" import --level district "$G/districts.geojson"
-expect_exit 0 "$W" -s "$S" import --level community "$G/communities.geojson"
-expect_exit 0 "$W" -s "$S" import --level grid "$G/grids.geojson"
+import_levels "$S" "$G"
 expect_exit 0 "$W" -s "$S" import --addresses "$G/addresses.csv"
 expect_exit 0 "$W" -s "$S" import --events "$G/events.csv"
 expect_exit 0 "$W" -s "$S" import --workers "$G/workers.csv"

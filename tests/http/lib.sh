@@ -21,6 +21,15 @@ start_server() {
   BASE="http://127.0.0.1:$PORT"
   curl -sf "$BASE/health" > /dev/null || { echo "FAIL: /health" >&2; exit 1; }
 }
+# fresh_work DIR: $WORK = DIR, emptied, $S the store in it (made by the server on its first
+# start) and $W the wangge CLI built beside $SERVER.
+fresh_work() {
+  WORK=$1
+  W=$(dirname "$SERVER")/../tools/wangge
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  S="$WORK/store.sqlite"
+}
 stop_server() {
   [ -n "${SERVER_PID:-}" ] || return 0
   kill "$SERVER_PID" 2>/dev/null

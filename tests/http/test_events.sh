@@ -20,13 +20,10 @@
 set -uo pipefail
 SERVER=$1
 SRC=$2
-WORK=$3/http-events
-W=$(dirname "$SERVER")/../tools/wangge
 . "$SRC/tests/cli/lib.sh"
 . "$SRC/tests/http/lib.sh"
-rm -rf "$WORK"
+fresh_work "$3/http-events"
 mkdir -p "$WORK/city"
-S="$WORK/store.sqlite"
 for f in "$SRC"/geodata/*; do
   case "$(basename "$f")" in events.csv) ;; *) ln -s "$f" "$WORK/city/" ;; esac
 done

@@ -12,14 +12,9 @@
 set -uo pipefail
 SERVER=$1
 SRC=$2
-WORK=$3/http-plan
-W=$(dirname "$SERVER")/../tools/wangge
 . "$SRC/tests/cli/lib.sh"
 . "$SRC/tests/http/lib.sh"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-S="$WORK/store.sqlite"
-SQ() { sqlite3 -batch -noheader -cmd "SELECT load_extension('mod_spatialite')" "$@" | sed '1{/^$/d}'; }
+fresh_work "$3/http-plan"
 
 start_server "$WORK/server.log" --store "$S" --geodata "$SRC/geodata"
 P=$("$W" -s "$S" key create --role planner 2> /dev/null)

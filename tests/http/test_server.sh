@@ -11,14 +11,9 @@
 set -uo pipefail
 SERVER=$1
 SRC=$2
-WORK=$3/http-server
-W=$(dirname "$SERVER")/../tools/wangge
 . "$SRC/tests/cli/lib.sh"
 . "$SRC/tests/http/lib.sh"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-S="$WORK/store.sqlite"
-SQ() { sqlite3 -batch -noheader -cmd "SELECT load_extension('mod_spatialite')" "$@" | sed '1{/^$/d}'; }
+fresh_work "$3/http-server"
 
 start_server "$WORK/server.log" --store "$S" --geodata "$SRC/geodata" --max-batch 5000 --max-body 1048576
 expect_in "creating $S from $SRC/geodata" "$(cat "$WORK/server.log")"
