@@ -125,7 +125,7 @@ int main(int argc, char **argv)
     wg_ctx *ctx = wg_ctx_new();
     wg_unit_set *set = NULL;
     int64_t gen;
-    if (wg_store_open(ctx, argv[1], WG_STORE_READONLY) != WG_OK || wg_gen_active(ctx, &gen) != WG_OK ||
+    if (wg_store_open(ctx, argv[1], 0) != WG_OK || wg_gen_active(ctx, &gen) != WG_OK ||
         wg_units_load(ctx, gen, 1u << level, &set) != WG_OK || set->n == 0) {
         fprintf(stderr, "bench_lookup: %s\n", wg_errmsg(ctx));
         return 1;

@@ -244,7 +244,7 @@ int main(int argc, char **argv)
         return 1;
     }
     wg_ctx *ctx = wg_ctx_new();
-    if (wg_store_open(ctx, argv[1], WG_STORE_READONLY) != WG_OK) {
+    if (wg_store_open(ctx, argv[1], 0) != WG_OK) {
         fprintf(stderr, "bench_tiles: %s\n", wg_errmsg(ctx));
         return 1;
     }

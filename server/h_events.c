@@ -9,6 +9,7 @@
  * when given). An explicit time ("at") on filing or a transition is honoured for dispatcher and
  * admin keys only: it backdates a report taken by phone, and drives the tests' clock. */
 #include "server.h"
+#include "wangge/workers.h"
 #include "wangge/auth.h"
 #include "wangge/crs.h"
 #include "wangge/events.h"
@@ -30,11 +31,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The nearest on-duty worker for suggestions. The workers table scan of the library until the
- * server holds a position index (then: wg_posindex_nearest_fn over it). */
+/* The nearest on-duty worker for suggestions: the server's position index (the same answers
+ * as GET /v1/workers/nearest), else the library's scan of the workers table. */
 static wg_nearest_fn nearest_of(req *r, wg_ctx *w, void **ud)
 {
-    (void)r;
+    struct wg_posindex *idx = workers_index(r->s);
+    if (idx) {
+        *ud = idx;
+        return wg_posindex_nearest_fn;
+    }
     *ud = w;
     return wg_nearest_scan;
 }

@@ -188,6 +188,8 @@ static enum MHD_Result dispatch(req *r)
         return reply_error(r, 405, "method_not_allowed", "use GET or POST on /v1/lookup");
     }
     /* routes: workers and positions (issue 6) */
+    if (strcmp(path, "/v1/positions") == 0 || strcmp(path, "/v1/workers") == 0 || starts(path, "/v1/workers/", &rest))
+        return h_workers(r, path); /* sets r->route: RT_WORKERS, RT_NEAREST or RT_POSITIONS */
     /* routes: events and Open311 (issue 6) */
     if (strcmp(path, "/v1/events") == 0 || starts(path, "/v1/events/", &rest) || strcmp(path, "/v1/stats") == 0 ||
         strcmp(path, "/v1/categories") == 0 || strcmp(path, "/v1/calendar") == 0) {

@@ -146,7 +146,18 @@ static int apply(srv_config *c, int opt, const char *v)
 /* A missing store is made from the city directory; a half-made one is removed. */
 static int ensure_store(const srv_config *c)
 {
-    if (access(c->store, F_OK) == 0) return 1;
+    if (access(c->store, F_OK) == 0) {
+        /* a store written by an older wangge is brought to this schema once, here (the
+         * threads open it read-only); a store we may not write is left to the read-only open */
+        wg_ctx *ctx = wg_ctx_new();
+        if (ctx && access(c->store, W_OK) == 0 && wg_store_open(ctx, c->store, 0) != WG_OK) {
+            fprintf(stderr, "wangge-server: %s: %s\n", c->store, wg_errmsg(ctx));
+            wg_ctx_free(ctx);
+            return 0;
+        }
+        wg_ctx_free(ctx);
+        return 1;
+    }
     fprintf(stderr, "wangge-server: creating %s from %s\n", c->store, c->geodata);
     wg_ctx *ctx = wg_ctx_new();
     int rc = ctx ? wg_store_open(ctx, c->store, WG_STORE_CREATE) : WG_ENOMEM;
@@ -208,7 +219,8 @@ int main(int argc, char **argv)
         return 1;
     }
     int code = 0;
-    if (state_init(&s) != WG_OK || tiles_init(&s) != WG_OK || web_init(&s) != WG_OK) code = 3;
+    if (state_init(&s) != WG_OK || workers_init(&s) != WG_OK || tiles_init(&s) != WG_OK || web_init(&s) != WG_OK)
+        code = 3;
     else if (http_start(&s) != WG_OK) code = 3;
     if (code == 0) {
         fprintf(stderr, "wangge-server: generation %lld, %zu grids, listening on http://%s:%d/ (%d threads, %.2f s)\n",
@@ -221,6 +233,7 @@ int main(int argc, char **argv)
     }
     web_free(&s);
     tiles_free(&s);
+    workers_free(&s);
     state_free(&s);
     if (s.log && s.log != stderr) fclose(s.log);
     return code;

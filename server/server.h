@@ -167,6 +167,13 @@ enum MHD_Result h_metrics(req *r);
 enum MHD_Result h_tiles(req *r, const char *rest);
 enum MHD_Result h_ogc(req *r, const char *path);
 enum MHD_Result h_web(req *r, const char *path);
+/* h_workers.c: /v1/workers..., /v1/positions (sets r->route itself). The position index is
+ * loaded by workers_init (after state_init) and freed by workers_free; workers_index gives it to
+ * other handlers (e.g. wg_posindex_nearest_fn for an event's suggested assignee). */
+enum MHD_Result h_workers(req *r, const char *path);
+int workers_init(server *s);
+void workers_free(server *s);
+struct wg_posindex *workers_index(server *s);
 /* h_events.c: /v1/events..., /v1/stats, /v1/categories, /v1/calendar; Open311 GeoReport v2
  * under /open311/v2/ (rest: the path after it). */
 enum MHD_Result h_events(req *r, const char *path);

@@ -21,6 +21,8 @@ int cmd_draft(cli *c, int argc, char **argv);
 int cmd_diff(cli *c, int argc, char **argv);
 int cmd_rollback(cli *c, int argc, char **argv);
 
+/* defined in cmd_workers.c */
+int cmd_workers(cli *c, int argc, char **argv);
 
 static const command COMMANDS[] = {
     {"init", "create an empty store", "wangge [--store FILE] init", cmd_init},
@@ -161,6 +163,25 @@ static const command COMMANDS[] = {
      "the import replaces the stored calendar. Without one: UTC+8, Monday-Friday,\n"
      "09:00-12:00 and 14:00-18:00. A working day is one day's working hours.",
      cmd_calendar},
+    {"workers", "workers: register, duty, GPS fixes, tracks, nearest on-duty worker",
+     "wangge workers list [--json] | show ID\n"
+     "  or   wangge workers add --id ID --name NAME --role grid_worker|officer [--phone P]\n"
+     "        [--home-grid CODE] [--on-duty | --off-duty]\n"
+     "  or   wangge workers duty ID on|off      wangge workers remove ID\n"
+     "  or   wangge workers fixes FILE.csv [--crs gcj02]   (worker_id,lon,lat,at[,accuracy_m])\n"
+     "  or   wangge workers track ID [--from T] [--to T] [--limit N]\n"
+     "  or   wangge workers nearest [--k N] [--on-duty=true|false|any] [--seen-within MIN]\n"
+     "        [--role R] [--grid CODE] [--community CODE] [--crs gcj02] [--json] LON LAT\n"
+     "        | --batch FILE|-   (lines lon,lat; prints lon,lat,id,distance_m)\n"
+     "  or   wangge workers prune [--days N] [--now T]\n"
+     "add registers a worker or updates it (an id stored already; a removed worker comes back).\n"
+     "fixes stores GPS fixes: one newer than a worker's position moves it, an older one joins\n"
+     "the track only, the same worker and time again is a duplicate; fixes more than 5 minutes\n"
+     "ahead of now or older than 30 days are refused (listed by line, exit 2). Times T: RFC 3339\n"
+     "(+08:00 when no offset is given) or milliseconds since 1970. nearest: filters first (on\n"
+     "duty by default), then the k nearest by geodesic distance on WGS84, ties by id; put '--'\n"
+     "before a negative LON. prune deletes fixes older than --days (default 30).",
+     cmd_workers},
     {"gen", "generate a synthetic city (Kuichong-like street offices) as GeoJSON and CSV",
      "wangge gen [--seed N] [--scale N] [--county CCCCCC] [--street N] [--households N]\n"
      "           [--grids N] [--communities N] [--events N] [--quiet] DIR\n"

@@ -1,0 +1,904 @@
+/* Workers in the store: registration, duty, GPS fixes and their track, retention; and the JSON
+ * of workers and nearest answers (see wangge/workers.h for the model).
+ *
+ * Fixes. A batch is one transaction with prepared statements:
+ *   1. per fix, in batch order: INSERT OR IGNORE the fix, guarded by EXISTS(an active worker
+ *      with that id): one row inserted means stored; none means a duplicate (stored before or
+ *      earlier in the batch), an unknown or a deregistered worker, told apart by a SELECT
+ *      (rare);
+ *   2. per worker of the stored fixes: UPDATE workers SET position, seen_ms WHERE id AND
+ *      seen_ms < at_ms. A worker with one fix in the batch takes that UPDATE alone (a row
+ *      changed: current; none: out of order). A worker with several (a phone uploading its
+ *      buffer) takes one SELECT of seen_ms, the outcomes worked out in batch order, and one
+ *      UPDATE to its newest fix: 1,000 fixes of one worker cost two statements, not 1,000. The
+ *      guard in SQL keeps positions monotonic in device time even against other processes.
+ * The transaction is BEGIN IMMEDIATE: nothing else writes between the SELECT and the UPDATE.
+ * After the commit the workers' newest fixes move the index, under its writers' lock held since
+ * before BEGIN, so the index never shows a position the store does not have.
+ * Cost: the track is keyed (worker_id, at_ms), so a batch of 1,000 fixes of 1,000 different
+ * workers dirties about 1,000 leaf pages (the write-ahead log writes them all at commit), while
+ * 1,000 fixes of one worker append to one or two: bench/run_nearest.sh measures both. */
+#include "posindex.h"
+#include "internal.h"
+#include "store_schema.h"
+#include "wangge/crs.h"
+#include "wangge/lookup.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Workers pruned per transaction: short transactions, so writers of fixes are not held up. */
+#define PRUNE_CHUNK 256
+#define TRACK_LIMIT_DEFAULT 100000
+
+const char *wg_worker_role_name(wg_worker_role role)
+{
+    switch (role) {
+    case WG_WORKER_GRID_WORKER:
+        return "grid_worker";
+    case WG_WORKER_OFFICER:
+        return "officer";
+    default:
+        return NULL;
+    }
+}
+
+wg_worker_role wg_worker_role_parse(const char *name)
+{
+    if (name && strcmp(name, "grid_worker") == 0) return WG_WORKER_GRID_WORKER;
+    if (name && strcmp(name, "officer") == 0) return WG_WORKER_OFFICER;
+    return (wg_worker_role)0;
+}
+
+const char *wg_fix_outcome_name(wg_fix_outcome o)
+{
+    static const char *const NAMES[] = {"current", "out_of_order", "duplicate", "rejected"};
+    return (unsigned)o < 4 ? NAMES[o] : "rejected";
+}
+
+static int64_t clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- validation */
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
+static int id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    return n >= 1 && n <= WG_WORKER_ID_MAX && !has_control(id) && !strchr(id, '/');
+}
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+static int check_reg(wg_ctx *ctx, const wg_worker_reg *w)
+{
+    if (!id_ok(w->id))
+        return wg_fail(ctx, WG_EINVAL,
+                       "worker id must be 1-%d bytes without control characters or '/'",
+                       WG_WORKER_ID_MAX);
+    size_t n = w->name ? strlen(w->name) : 0;
+    if (n < 1 || n > WG_WORKER_NAME_MAX || has_control(w->name))
+        return wg_fail(ctx, WG_EINVAL, "name must be 1-%d bytes without control characters",
+                       WG_WORKER_NAME_MAX);
+    if (!wg_worker_role_name(w->role))
+        return wg_fail(ctx, WG_EINVAL, "role must be grid_worker or officer");
+    const char *phone = nonempty(w->phone);
+    if (phone &&
+        (strlen(phone) > WG_WORKER_PHONE_MAX || strspn(phone, "0123456789+- ()") != strlen(phone)))
+        return wg_fail(ctx, WG_EINVAL, "phone must be at most %d of 0-9 + - space ( )",
+                       WG_WORKER_PHONE_MAX);
+    const char *home = nonempty(w->home_grid);
+    if (home && (strlen(home) > WG_GRID_CODE_MAX || has_control(home)))
+        return wg_fail(ctx, WG_EINVAL,
+                       "home_grid must be at most %d bytes without control characters",
+                       WG_GRID_CODE_MAX);
+    if (w->on_duty < -1 || w->on_duty > 1)
+        return wg_fail(ctx, WG_EINVAL, "on_duty must be 0, 1 or -1 (keep)");
+    return WG_OK;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+#define WORKER_COLS "id, name, phone, role, home_grid, lon, lat, on_duty, seen_ms, active"
+
+static void text_col(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static void row_to_worker(sqlite3_stmt *st, wg_worker *w)
+{
+    memset(w, 0, sizeof *w);
+    text_col(st, 0, w->id, sizeof w->id);
+    text_col(st, 1, w->name, sizeof w->name);
+    text_col(st, 2, w->phone, sizeof w->phone);
+    const unsigned char *role = sqlite3_column_text(st, 3);
+    w->role = wg_worker_role_parse(role ? (const char *)role : NULL);
+    text_col(st, 4, w->home_grid, sizeof w->home_grid);
+    w->has_position =
+        sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_type(st, 6) != SQLITE_NULL;
+    if (w->has_position) {
+        w->lon = sqlite3_column_double(st, 5);
+        w->lat = sqlite3_column_double(st, 6);
+    }
+    w->on_duty = sqlite3_column_int(st, 7) != 0;
+    w->seen_ms = sqlite3_column_int64(st, 8);
+    w->active = sqlite3_column_int(st, 9) != 0;
+}
+
+int wg_worker_get(wg_ctx *ctx, const char *id, wg_worker *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "SELECT " WORKER_COLS " FROM workers WHERE id = ?", &st);
+    if (rc != WG_OK) return rc;
+    sqlite3_bind_text(st, 1, id ? id : "", -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        row_to_worker(st, out);
+    else if (s == SQLITE_DONE)
+        rc = wg_fail(ctx, WG_ENOTFOUND, "no worker '%.64s'", id ? id : "");
+    else
+        rc = wg_fail_sql(ctx, "cannot read worker");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int wg_workers_list(wg_ctx *ctx, wg_worker **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "SELECT " WORKER_COLS " FROM workers ORDER BY id", &st);
+    if (rc != WG_OK) return rc;
+    wg_worker *v = NULL;
+    size_t cap = 0, k = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (wg_grow((void **)&v, &cap, k + 1, sizeof *v) != WG_OK) {
+            rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
+            break;
+        }
+        row_to_worker(st, &v[k++]);
+    }
+    if (rc == WG_OK && s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot list workers");
+    sqlite3_finalize(st);
+    if (rc != WG_OK) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = k;
+    return WG_OK;
+}
+
+/* Puts the stored row of id into idx (caller holds idx's lock, after its commit). */
+static int refresh_index(wg_ctx *ctx, wg_posindex *idx, const char *id)
+{
+    if (!idx) return WG_OK;
+    wg_worker w;
+    int rc = wg_worker_get(ctx, id, &w);
+    if (rc == WG_OK && wg_pi_put_locked(idx, &w) != WG_OK)
+        rc = wg_fail(ctx, WG_ENOMEM, "position index: out of memory");
+    return rc;
+}
+
+/* Runs fn inside one transaction with idx's writers' lock held across the commit and the
+ * index refresh of worker id. */
+typedef int (*txn_fn)(wg_ctx *ctx, const void *arg);
+
+static int in_txn(wg_ctx *ctx, wg_posindex *idx, const char *id, txn_fn fn, const void *arg)
+{
+    if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    if (idx) wg_pi_lock(idx);
+    int rc = wg_begin(ctx);
+    if (rc == WG_OK) rc = fn(ctx, arg);
+    if (rc == WG_OK) rc = wg_commit(ctx);
+    if (rc != WG_OK) wg_rollback(ctx);
+    if (rc == WG_OK) rc = refresh_index(ctx, idx, id);
+    if (idx) wg_pi_unlock(idx);
+    return rc;
+}
+
+/* 1 active, 0 deregistered, WG_ENOTFOUND, or a store error. */
+static int stored_active(wg_ctx *ctx, const char *id)
+{
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "SELECT active FROM workers WHERE id = ?", &st);
+    if (rc != WG_OK) return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    rc = s == SQLITE_ROW    ? sqlite3_column_int(st, 0) != 0
+         : s == SQLITE_DONE ? wg_fail(ctx, WG_ENOTFOUND, "no worker '%.64s'", id)
+                            : wg_fail_sql(ctx, "cannot read worker");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+typedef struct reg_arg {
+    const wg_worker_reg *w;
+    int *created;
+} reg_arg;
+
+static int do_register(wg_ctx *ctx, const void *arg)
+{
+    const reg_arg *a = arg;
+    const wg_worker_reg *w = a->w;
+    int had = stored_active(ctx, w->id);
+    if (had < 0 && had != WG_ENOTFOUND) return had;
+    if (a->created) *a->created = had == WG_ENOTFOUND;
+    sqlite3_stmt *st;
+    int rc =
+        wg_prepare(ctx,
+                   "INSERT INTO workers(id, name, phone, role, home_grid, on_duty, active)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 0), 1)"
+                   " ON CONFLICT(id) DO UPDATE SET name = excluded.name, phone = excluded.phone,"
+                   " role = excluded.role, home_grid = excluded.home_grid,"
+                   " on_duty = coalesce(?6, on_duty), active = 1",
+                   &st);
+    if (rc != WG_OK) return rc;
+    sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, w->name, -1, SQLITE_STATIC);
+    if (nonempty(w->phone)) sqlite3_bind_text(st, 3, w->phone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, wg_worker_role_name(w->role), -1, SQLITE_STATIC);
+    if (nonempty(w->home_grid)) sqlite3_bind_text(st, 5, w->home_grid, -1, SQLITE_STATIC);
+    if (w->on_duty >= 0) sqlite3_bind_int(st, 6, w->on_duty);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot store worker");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int wg_worker_register(wg_ctx *ctx, wg_posindex *idx, const wg_worker_reg *w, int *created)
+{
+    if (created) *created = 0;
+    int rc = check_reg(ctx, w);
+    if (rc != WG_OK) return rc;
+    reg_arg a = {w, created};
+    rc = in_txn(ctx, idx, w->id, do_register, &a);
+    if (rc != WG_OK && created) *created = 0;
+    return rc;
+}
+
+static int do_deregister(wg_ctx *ctx, const void *arg)
+{
+    const char *id = arg;
+    int had = stored_active(ctx, id);
+    if (had < 0) return had;
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "UPDATE workers SET active = 0, on_duty = 0 WHERE id = ?", &st);
+    if (rc != WG_OK) return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot deregister worker");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int wg_worker_deregister(wg_ctx *ctx, wg_posindex *idx, const char *id)
+{
+    if (!id) return wg_fail(ctx, WG_EINVAL, "no worker id");
+    return in_txn(ctx, idx, id, do_deregister, id);
+}
+
+typedef struct duty_arg {
+    const char *id;
+    int on_duty;
+} duty_arg;
+
+static int do_duty(wg_ctx *ctx, const void *arg)
+{
+    const duty_arg *a = arg;
+    int active = stored_active(ctx, a->id);
+    if (active < 0) return active;
+    if (!active) return wg_fail(ctx, WG_ECONFLICT, "worker '%.64s' is deregistered", a->id);
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "UPDATE workers SET on_duty = ? WHERE id = ?", &st);
+    if (rc != WG_OK) return rc;
+    sqlite3_bind_int(st, 1, a->on_duty != 0);
+    sqlite3_bind_text(st, 2, a->id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot set duty");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int wg_worker_set_duty(wg_ctx *ctx, wg_posindex *idx, const char *id, int on_duty)
+{
+    if (!id) return wg_fail(ctx, WG_EINVAL, "no worker id");
+    if (on_duty != 0 && on_duty != 1) return wg_fail(ctx, WG_EINVAL, "on_duty must be 0 or 1");
+    duty_arg a = {id, on_duty};
+    return in_txn(ctx, idx, id, do_duty, &a);
+}
+
+/* ---------------------------------------------------------------- fixes */
+
+typedef struct fix_job {
+    wg_ctx *ctx;
+    const wg_fix *fixes;
+    wg_fix_result *res;
+    sqlite3_stmt *ins, *upd, *why, *seen;
+    int64_t now, earliest, latest;
+} fix_job;
+
+/* Why a fix is refused before the store is asked, or NULL. */
+static const char *fix_fault(const fix_job *j, const wg_fix *f)
+{
+    if (!f->worker_id || !*f->worker_id || strlen(f->worker_id) > WG_WORKER_ID_MAX)
+        return "bad_worker_id";
+    if (!isfinite(f->lon) || !isfinite(f->lat) || f->lon < -180 || f->lon > 180 || f->lat < -90 ||
+        f->lat > 90)
+        return "bad_coordinates";
+    if (!isnan(f->accuracy_m) && !(f->accuracy_m >= 0 && f->accuracy_m <= 1e7))
+        return "bad_accuracy";
+    if (f->at_ms > j->latest) return "future";
+    if (f->at_ms < j->earliest) return "too_old";
+    return NULL;
+}
+
+static int step_changes(fix_job *j, sqlite3_stmt *st, int *changed)
+{
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s != SQLITE_DONE) return wg_fail_sql(j->ctx, "cannot store fix");
+    *changed = sqlite3_changes(j->ctx->db) > 0;
+    return WG_OK;
+}
+
+/* Inserts fix i (checked). Stored: outcome left for the position pass (marked CURRENT for now);
+ * not stored: a duplicate, or no active worker of that id. */
+static int insert_fix(fix_job *j, size_t i)
+{
+    const wg_fix *f = &j->fixes[i];
+    sqlite3_stmt *ins = j->ins;
+    sqlite3_bind_text(ins, 1, f->worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 2, f->at_ms);
+    sqlite3_bind_double(ins, 3, f->lon);
+    sqlite3_bind_double(ins, 4, f->lat);
+    if (isnan(f->accuracy_m))
+        sqlite3_bind_null(ins, 5);
+    else
+        sqlite3_bind_double(ins, 5, f->accuracy_m);
+    sqlite3_bind_int64(ins, 6, j->now);
+    int stored = 0, rc = step_changes(j, ins, &stored);
+    if (rc != WG_OK || stored) {
+        j->res[i] = (wg_fix_result){WG_FIX_CURRENT, NULL};
+        return rc;
+    }
+    sqlite3_bind_text(j->why, 1, f->worker_id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(j->why);
+    int active = s == SQLITE_ROW ? sqlite3_column_int(j->why, 0) : -1;
+    sqlite3_reset(j->why);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return wg_fail_sql(j->ctx, "cannot read worker");
+    if (active == 1)
+        j->res[i] = (wg_fix_result){WG_FIX_DUPLICATE, NULL};
+    else
+        j->res[i] =
+            (wg_fix_result){WG_FIX_REJECTED, active == 0 ? "deregistered" : "unknown_worker"};
+    return WG_OK;
+}
+
+/* Moves the stored position to fix i if it is newer (the guard in SQL); *moved says if it did. */
+static int update_position(fix_job *j, size_t i, int *moved)
+{
+    const wg_fix *f = &j->fixes[i];
+    sqlite3_stmt *upd = j->upd;
+    sqlite3_bind_text(upd, 1, f->worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_double(upd, 2, f->lon);
+    sqlite3_bind_double(upd, 3, f->lat);
+    sqlite3_bind_int64(upd, 4, f->at_ms);
+    *moved = 0;
+    return step_changes(j, upd, moved);
+}
+
+/* A stored fix in the position pass: sorted by worker, then batch order. */
+typedef struct fix_ref {
+    const char *worker_id;
+    size_t i;
+} fix_ref;
+
+static int by_worker(const void *a, const void *b)
+{
+    const fix_ref *x = a, *y = b;
+    int c = strcmp(x->worker_id, y->worker_id);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The stored fixes, worker by worker: a worker with one fix in the batch takes one guarded
+ * UPDATE (its changes() tell current from out of order); a worker with several (a phone
+ * uploading its buffer) takes one SELECT of seen_ms, the outcomes in batch order (current when
+ * newer than everything before it), and one UPDATE to the newest. *last[i] is set for the fix
+ * that is the worker's position after the batch (for the index). */
+static int position_pass(fix_job *j, size_t n, unsigned char *last)
+{
+    fix_ref *order = malloc((n ? n : 1) * sizeof *order);
+    size_t m = 0;
+    if (!order) return wg_fail(j->ctx, WG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (j->res[i].outcome == WG_FIX_CURRENT) order[m++] = (fix_ref){j->fixes[i].worker_id, i};
+    qsort(order, m, sizeof *order, by_worker);
+    int rc = WG_OK;
+    for (size_t g = 0; rc == WG_OK && g < m;) {
+        size_t e = g + 1;
+        while (e < m && strcmp(order[e].worker_id, order[g].worker_id) == 0)
+            e++;
+        int moved = 0;
+        if (e - g == 1) {
+            rc = update_position(j, order[g].i, &moved);
+            if (!moved)
+                j->res[order[g].i].outcome = WG_FIX_TRACK;
+            else
+                last[order[g].i] = 1;
+            g = e;
+            continue;
+        }
+        sqlite3_bind_text(j->seen, 1, order[g].worker_id, -1, SQLITE_STATIC);
+        int s = sqlite3_step(j->seen);
+        int64_t newest = s == SQLITE_ROW && sqlite3_column_type(j->seen, 0) != SQLITE_NULL
+                             ? sqlite3_column_int64(j->seen, 0)
+                             : INT64_MIN;
+        sqlite3_reset(j->seen);
+        if (s != SQLITE_ROW && s != SQLITE_DONE) rc = wg_fail_sql(j->ctx, "cannot read worker");
+        size_t top = SIZE_MAX;
+        for (size_t k = g; rc == WG_OK && k < e; k++) { /* batch order within a worker */
+            size_t i = order[k].i;
+            if (j->fixes[i].at_ms > newest) {
+                newest = j->fixes[i].at_ms;
+                top = i;
+            } else {
+                j->res[i].outcome = WG_FIX_TRACK;
+            }
+        }
+        if (rc == WG_OK && top != SIZE_MAX) {
+            rc = update_position(j, top, &moved);
+            if (rc == WG_OK) last[top] = 1; /* the guard holds: nothing newer can have come in */
+        }
+        g = e;
+    }
+    free(order);
+    return rc;
+}
+
+static int fix_statements(fix_job *j)
+{
+    int rc = wg_prepare(j->ctx,
+                        "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat, "
+                        "accuracy_m, received_ms)"
+                        " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
+                        " WHERE EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)",
+                        &j->ins);
+    if (rc == WG_OK)
+        rc = wg_prepare(j->ctx,
+                        "UPDATE workers SET lon = ?2, lat = ?3, seen_ms = ?4"
+                        " WHERE id = ?1 AND (seen_ms IS NULL OR seen_ms < ?4)",
+                        &j->upd);
+    if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT active FROM workers WHERE id = ?", &j->why);
+    if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT seen_ms FROM workers WHERE id = ?", &j->seen);
+    return rc;
+}
+
+int wg_positions_add(wg_ctx *ctx, wg_posindex *idx, const wg_fix *fixes, size_t n,
+                     const wg_track_policy *pol, wg_fix_result *results, wg_fix_counts *counts)
+{
+    if (counts) memset(counts, 0, sizeof *counts);
+    if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    wg_track_policy p = {0};
+    if (pol) p = *pol;
+    fix_job j = {ctx, fixes, results, NULL, NULL, NULL, NULL, p.now_ms ? p.now_ms : clock_ms(),
+                 0,   0};
+    j.latest = j.now + (p.max_future_ms > 0 ? p.max_future_ms : WG_FIX_FUTURE_MS);
+    j.earliest = j.now - (p.retention_ms > 0 ? p.retention_ms : WG_TRACK_RETENTION_MS);
+    if (!j.res) j.res = malloc((n ? n : 1) * sizeof *j.res);
+    unsigned char *last = calloc(n ? n : 1, 1);
+    if (!j.res || !last) {
+        if (j.res != results) free(j.res);
+        free(last);
+        return wg_fail(ctx, WG_ENOMEM, "out of memory");
+    }
+    if (idx) wg_pi_lock(idx);
+    int rc = wg_begin(ctx);
+    if (rc == WG_OK) rc = fix_statements(&j);
+    for (size_t i = 0; rc == WG_OK && i < n; i++) {
+        const char *fault = fix_fault(&j, &fixes[i]);
+        if (fault)
+            j.res[i] = (wg_fix_result){WG_FIX_REJECTED, fault};
+        else
+            rc = insert_fix(&j, i);
+    }
+    if (rc == WG_OK) rc = position_pass(&j, n, last);
+    sqlite3_finalize(j.ins);
+    sqlite3_finalize(j.upd);
+    sqlite3_finalize(j.why);
+    sqlite3_finalize(j.seen);
+    if (rc == WG_OK) rc = wg_commit(ctx);
+    if (rc != WG_OK) wg_rollback(ctx);
+    for (size_t i = 0; rc == WG_OK && idx && i < n; i++) {
+        if (!last[i]) continue;
+        int moved =
+            wg_pi_move_locked(idx, fixes[i].worker_id, fixes[i].lon, fixes[i].lat, fixes[i].at_ms);
+        if (moved == WG_ENOTFOUND)
+            rc = refresh_index(ctx, idx, fixes[i].worker_id); /* registered elsewhere */
+        else if (moved < 0)
+            rc = wg_fail(ctx, moved, "position index: out of memory");
+    }
+    if (idx) wg_pi_unlock(idx);
+    for (size_t i = 0; counts && rc == WG_OK && i < n; i++) {
+        size_t *c[] = {&counts->current, &counts->track, &counts->duplicate, &counts->rejected};
+        (*c[j.res[i].outcome])++;
+    }
+    if (counts && rc != WG_OK) memset(counts, 0, sizeof *counts);
+    if (j.res != results) free(j.res);
+    free(last);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the track */
+
+int wg_track_get(wg_ctx *ctx, const char *worker_id, int64_t from_ms, int64_t to_ms, size_t limit,
+                 wg_track_point **out, size_t *n, int *more)
+{
+    *out = NULL;
+    *n = 0;
+    if (more) *more = 0;
+    if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    int rc = stored_active(ctx, worker_id ? worker_id : "");
+    if (rc < 0) return rc;
+    if (!limit) limit = TRACK_LIMIT_DEFAULT;
+    sqlite3_stmt *st;
+    rc = wg_prepare(ctx,
+                    "SELECT at_ms, lon, lat, accuracy_m, received_ms FROM worker_positions"
+                    " WHERE worker_id = ? AND at_ms BETWEEN ? AND ? ORDER BY at_ms LIMIT ?",
+                    &st);
+    if (rc != WG_OK) return rc;
+    sqlite3_bind_text(st, 1, worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from_ms);
+    sqlite3_bind_int64(st, 3, to_ms);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1);
+    wg_track_point *v = NULL;
+    size_t cap = 0, k = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == limit) {
+            if (more) *more = 1;
+            continue;
+        }
+        if (wg_grow((void **)&v, &cap, k + 1, sizeof *v) != WG_OK) {
+            rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
+            break;
+        }
+        wg_track_point *p = &v[k++];
+        p->at_ms = sqlite3_column_int64(st, 0);
+        p->lon = sqlite3_column_double(st, 1);
+        p->lat = sqlite3_column_double(st, 2);
+        p->accuracy_m =
+            sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
+        p->received_ms = sqlite3_column_int64(st, 4);
+    }
+    if (rc == WG_OK && s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read track");
+    sqlite3_finalize(st);
+    if (rc != WG_OK) {
+        free(v);
+        if (more) *more = 0;
+        return rc;
+    }
+    *out = v;
+    *n = k;
+    return WG_OK;
+}
+
+/* Every worker id (they key the fixes), for pruning worker by worker. */
+static int all_ids(wg_ctx *ctx, char (**ids)[WG_WORKER_ID_MAX + 1], size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "SELECT id FROM workers ORDER BY id", &st);
+    size_t cap = 0;
+    int s = SQLITE_DONE;
+    while (rc == WG_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (wg_grow((void **)ids, &cap, *n + 1, sizeof **ids) != WG_OK) {
+            rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
+            break;
+        }
+        text_col(st, 0, (*ids)[(*n)++], sizeof **ids);
+    }
+    if (rc == WG_OK && s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot list workers");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int wg_track_prune(wg_ctx *ctx, int64_t before_ms, size_t *deleted)
+{
+    if (deleted) *deleted = 0;
+    if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    char(*ids)[WG_WORKER_ID_MAX + 1];
+    size_t n, gone = 0;
+    int rc = all_ids(ctx, &ids, &n);
+    sqlite3_stmt *del = NULL;
+    if (rc == WG_OK)
+        rc =
+            wg_prepare(ctx, "DELETE FROM worker_positions WHERE worker_id = ? AND at_ms < ?", &del);
+    for (size_t i = 0; rc == WG_OK && i < n; i += PRUNE_CHUNK) {
+        rc = wg_begin(ctx);
+        for (size_t k = i; rc == WG_OK && k < n && k < i + PRUNE_CHUNK; k++) {
+            sqlite3_bind_text(del, 1, ids[k], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(del, 2, before_ms);
+            if (sqlite3_step(del) != SQLITE_DONE)
+                rc = wg_fail_sql(ctx, "cannot prune track");
+            else
+                gone += (size_t)sqlite3_changes(ctx->db);
+            sqlite3_reset(del);
+        }
+        if (rc == WG_OK) rc = wg_commit(ctx);
+        if (rc != WG_OK) wg_rollback(ctx);
+    }
+    sqlite3_finalize(del);
+    free(ids);
+    if (deleted) *deleted = gone;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+typedef struct jbuf {
+    char *p;
+    size_t n, cap;
+    int failed;
+} jbuf;
+
+static void put(jbuf *b, const char *s, size_t m)
+{
+    if (b->failed) return;
+    if (b->n + m + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->n + m + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, m);
+    b->n += m;
+    b->p[b->n] = '\0';
+}
+
+static void puts_(jbuf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+static void putf(jbuf *b, const char *fmt, double v)
+{
+    char num[64];
+    int m = snprintf(num, sizeof num, fmt, v);
+    put(b, num, (size_t)m);
+}
+
+/* A JSON string (or null): quotes, backslashes and control characters escaped; UTF-8 passes. */
+static void put_str(jbuf *b, const char *s)
+{
+    if (!s) {
+        puts_(b, "null");
+        return;
+    }
+    put(b, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        put(b, run, (size_t)(s - run));
+        char esc[8];
+        if (ch == '"' || ch == '\\')
+            snprintf(esc, sizeof esc, "\\%c", ch);
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+        puts_(b, esc);
+        run = s + 1;
+    }
+    put(b, run, (size_t)(s - run));
+    put(b, "\"", 1);
+}
+
+void wg_ms_to_iso(int64_t ms, char out[32])
+{
+    int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int frac = (int)(ms - sec * 1000);
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(out, 32, "invalid");
+        return;
+    }
+    char head[24];
+    strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%s.%03dZ", head, frac);
+}
+
+static void put_seen(jbuf *b, int64_t ms)
+{
+    char iso[32];
+    if (!ms) {
+        puts_(b, "null");
+        return;
+    }
+    wg_ms_to_iso(ms, iso);
+    put_str(b, iso);
+}
+
+/* The unit of a level with this code in lk's generation (units are ordered by level, then
+ * code), or NULL. */
+static const wg_unit *unit_by_code(const wg_lookup *lk, int level, const char *code)
+{
+    if (!lk || !code) return NULL;
+    size_t lo = 0;
+    for (int l = 1; l < level; l++)
+        lo += wg_lookup_count(lk, l);
+    size_t hi = lo + wg_lookup_count(lk, level);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const wg_unit *u = wg_lookup_unit(lk, (int32_t)mid);
+        int c = strcmp(u->code, code);
+        if (c == 0) return u;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* {"code","name"} of a code (name from lk when it knows the unit), or null. */
+static void put_unit(jbuf *b, const wg_lookup *lk, int level, const char *code)
+{
+    if (!code) {
+        puts_(b, "null");
+        return;
+    }
+    const wg_unit *u = unit_by_code(lk, level, code);
+    puts_(b, "{\"code\":");
+    put_str(b, code);
+    puts_(b, ",\"name\":");
+    put_str(b, u ? u->name : NULL);
+    puts_(b, "}");
+}
+
+static void put_near(jbuf *b, const wg_lookup *lk, wg_ctx *ctx, const wg_near *w, unsigned flags)
+{
+    puts_(b, "{\"id\":");
+    put_str(b, w->id);
+    puts_(b, ",\"name\":");
+    put_str(b, w->name);
+    if (flags & WG_NEAR_PERSONAL) {
+        puts_(b, ",\"phone\":");
+        put_str(b, w->phone);
+    }
+    puts_(b, ",\"role\":");
+    put_str(b, wg_worker_role_name(w->role));
+    puts_(b, w->on_duty ? ",\"on_duty\":true" : ",\"on_duty\":false");
+    putf(b, ",\"lon\":%.10g", w->lon);
+    putf(b, ",\"lat\":%.10g", w->lat);
+    puts_(b, ",\"seen_at\":");
+    put_seen(b, w->seen_ms);
+    putf(b, ",\"distance_m\":%.3f", w->dist_m);
+    if (flags & WG_NEAR_GCJ02) {
+        double glon, glat;
+        wg_wgs84_to_gcj02(w->lon, w->lat, &glon, &glat);
+        putf(b, ",\"gcj02\":{\"lon\":%.10g", glon);
+        putf(b, ",\"lat\":%.10g}", glat);
+    }
+    puts_(b, ",\"home_grid\":");
+    put_unit(b, lk, WG_LEVEL_GRID, w->home_grid);
+    puts_(b, ",\"community\":");
+    put_unit(b, lk, WG_LEVEL_COMMUNITY, w->community);
+    puts_(b, ",\"current_grid\":");
+    const wg_unit *g = NULL;
+    if (lk && ctx) {
+        wg_hit h;
+        wg_lookup_point(lk, ctx, w->lon, w->lat, &h);
+        g = wg_lookup_unit(lk, h.grid);
+    }
+    if (g)
+        put_unit(b, lk, WG_LEVEL_GRID, g->code);
+    else
+        puts_(b, "null");
+    puts_(b, "}");
+}
+
+char *wg_nearest_json(const wg_lookup *lk, wg_ctx *ctx, const wg_near_query *q, const wg_near *res,
+                      size_t n, unsigned flags)
+{
+    jbuf b = {0};
+    putf(&b, "{\"lon\":%.10g", q->lon);
+    putf(&b, ",\"lat\":%.10g", q->lat);
+    putf(&b, ",\"k\":%.0f", q->k);
+    puts_(&b, ",\"filters\":{\"on_duty\":");
+    puts_(&b, q->duty == WG_DUTY_ON ? "true" : q->duty == WG_DUTY_OFF ? "false" : "null");
+    puts_(&b, ",\"seen_within_min\":");
+    if (q->seen_within_ms > 0)
+        putf(&b, "%.10g", q->seen_within_ms / 60000.0);
+    else
+        puts_(&b, "null");
+    puts_(&b, ",\"role\":");
+    unsigned roles = q->roles & (WG_WORKER_GRID_WORKER | WG_WORKER_OFFICER);
+    put_str(&b, roles == WG_WORKER_GRID_WORKER || roles == WG_WORKER_OFFICER
+                    ? wg_worker_role_name((wg_worker_role)roles)
+                    : NULL);
+    puts_(&b, ",\"grid\":");
+    put_str(&b, q->grid);
+    puts_(&b, ",\"community\":");
+    put_str(&b, q->community);
+    puts_(&b, "},\"generation\":");
+    if (lk)
+        putf(&b, "%.0f", (double)wg_lookup_generation(lk));
+    else
+        puts_(&b, "null");
+    putf(&b, ",\"count\":%.0f,\"workers\":[", (double)n);
+    for (size_t i = 0; i < n; i++) {
+        if (i) puts_(&b, ",");
+        put_near(&b, lk, ctx, &res[i], flags);
+    }
+    puts_(&b, "]}");
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+char *wg_worker_json(const wg_worker *w, unsigned flags)
+{
+    jbuf b = {0};
+    puts_(&b, "{\"id\":");
+    put_str(&b, w->id);
+    puts_(&b, ",\"name\":");
+    put_str(&b, w->name);
+    if (flags & WG_NEAR_PERSONAL) {
+        puts_(&b, ",\"phone\":");
+        put_str(&b, w->phone[0] ? w->phone : NULL);
+    }
+    puts_(&b, ",\"role\":");
+    put_str(&b, wg_worker_role_name(w->role));
+    puts_(&b, ",\"home_grid\":");
+    put_str(&b, w->home_grid[0] ? w->home_grid : NULL);
+    puts_(&b, w->on_duty ? ",\"on_duty\":true" : ",\"on_duty\":false");
+    puts_(&b, w->active ? ",\"active\":true" : ",\"active\":false");
+    if (w->has_position) {
+        putf(&b, ",\"lon\":%.10g", w->lon);
+        putf(&b, ",\"lat\":%.10g", w->lat);
+    } else {
+        puts_(&b, ",\"lon\":null,\"lat\":null");
+    }
+    puts_(&b, ",\"seen_at\":");
+    put_seen(&b, w->seen_ms);
+    puts_(&b, ",\"seen_ms\":");
+    if (w->seen_ms)
+        putf(&b, "%.0f", (double)w->seen_ms);
+    else
+        puts_(&b, "null");
+    puts_(&b, "}");
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
