@@ -239,23 +239,7 @@ static json_object *body_json(req *r, enum MHD_Result *res)
         *res = reply_error(r, 400, "empty_body", "the body must be JSON");
         return NULL;
     }
-    json_tokener *tok = json_tokener_new_ex(32);
-    if (!tok) {
-        *res = reply_error(r, 503, "out_of_memory", "out of memory");
-        return NULL;
-    }
-    json_object *doc = json_tokener_parse_ex(tok, r->body, (int)r->len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!doc || jerr != json_tokener_success || r->len - used > strspn(r->body + used, " \t\r\n")) {
-        json_object_put(doc);
-        *res = reply_error(r, 400, "bad_json", "the body is not JSON (%s)",
-                           jerr == json_tokener_success ? "trailing data"
-                                                        : json_tokener_error_desc(jerr));
-        return NULL;
-    }
-    return doc;
+    return req_body_json(r, res);
 }
 
 static int is_number(json_object *o)
