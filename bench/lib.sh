@@ -15,3 +15,21 @@ usatlas_store() {
     "$w" -s "$S" publish --force 2>/dev/null
   fi
 }
+
+# bench_server LOG SERVER ARGS...: starts SERVER --port 0 ARGS in the background, logging to
+# LOG, and waits until it listens; sets $pid, $port and $base (exit 3 with the log if it never
+# does).
+bench_server() {
+  local log=$1 srv=$2; shift 2
+  : > "$log"
+  "$srv" --port 0 "$@" 2> "$log" &
+  pid=$!
+  port=
+  for _ in $(seq 1200); do
+    port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { cat "$log"; exit 3; }
+  base="http://127.0.0.1:$port"
+}

@@ -24,6 +24,7 @@
 # usage: bench/run_nearest.sh [BUILD_DIR]   (default build-rel; installs wrk and redis-server)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/bench/lib.sh"
 build=${1:-$here/build-rel}
 [ -x "$build/server/wangge-server" ] && [ -x "$build/bench/bench_nearest" ] ||
   "$here/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE=Release
@@ -40,17 +41,7 @@ stop_redis() { [ -n "$rpid" ] && kill "$rpid" 2> /dev/null && wait "$rpid" 2> /d
 trap 'stop; stop_redis' EXIT
 start() { # start STORE [args]: sets $base
   local store=$1; shift
-  : > "$work/server.log"
-  "$SERVER" --port 0 --store "$store" --access-log off --threads 2 "$@" 2> "$work/server.log" &
-  pid=$!
-  port=
-  for _ in $(seq 1200); do
-    port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/server.log")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { cat "$work/server.log"; exit 3; }
-  base="http://127.0.0.1:$port"
+  bench_server "$work/server.log" "$SERVER" --store "$store" --access-log off --threads 2 "$@"
 }
 echo "== $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')); load generators share them"
 

@@ -33,6 +33,24 @@ static int64_t now_ms(void)
 
 /* The nearest on-duty worker for suggestions: the server's position index (the same answers
  * as GET /v1/workers/nearest), else the library's scan of the workers table. */
+/* wg_events_file on r's snapshot; when a publish became active after the snapshot was taken
+ * (WG_ECONFLICT: filing checks that inside its transaction), the snapshot is taken again and
+ * the events filed again, so a client never sees the race. */
+static int file_events(req *r, wg_ctx *w, const wg_event_new *ev, size_t n, wg_nearest_fn near, void *ud,
+                       int64_t now, int64_t *ids)
+{
+    int rc = wg_events_file(w, r->snap->lk, ev, n, near, ud, now, ids);
+    for (int again = 0; rc == WG_ECONFLICT && again < 3; again++) {
+        state_changed(r->s); /* look at the store now, not within the millisecond */
+        snapshot *fresh = state_acquire(r->s, r->ctx);
+        if (!fresh) break;
+        state_release(r->snap);
+        r->snap = fresh;
+        rc = wg_events_file(w, r->snap->lk, ev, n, near, ud, now, ids);
+    }
+    return rc;
+}
+
 static wg_nearest_fn nearest_of(req *r, wg_ctx *w, void **ud)
 {
     struct wg_posindex *idx = workers_index(r->s);
@@ -93,17 +111,12 @@ static json_object *jnum(double v)
 /* The body as one JSON value; replies with the error and returns NULL otherwise. */
 static json_object *body_json(req *r, int required, enum MHD_Result *res)
 {
-    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!r->body || r->len == 0) {
         if (!required) return json_object_new_object();
         *res = reply_error(r, 400, "empty_body", "the body must be JSON");
         return NULL;
     }
-    if (ct && !strstr(ct, "json")) {
-        *res = reply_error(r, 415, "unsupported_media_type", "send application/json");
-        return NULL;
-    }
-    return req_body_json(r, res);
+    return req_body_json(r, res); /* 415 for a type that is not JSON */
 }
 
 /* Member name of o not in allowed (NULL-terminated), or NULL if all are known. */
@@ -261,7 +274,7 @@ static enum MHD_Result post_events(req *r)
         void *ud;
         wg_nearest_fn near = nearest_of(r, w, &ud);
         int64_t now = now_ms();
-        int rc = wg_events_file(w, r->snap->lk, ev, n, near, ud, now, ids);
+        int rc = file_events(r, w, ev, n, near, ud, now, ids);
         if (rc != WG_OK) {
             r->ctx = w; /* reply_rc reads the message from the context that failed */
             res = reply_rc(r, rc);
@@ -410,6 +423,22 @@ static int flag_arg(const char *v, int *out)
     return 1;
 }
 
+/* bbox=lon_min,lat_min,lon_max,lat_max: four decimal numbers in range, min <= max. */
+static int bbox_arg(const char *s, double box[4])
+{
+    for (int i = 0; i < 4; i++) {
+        size_t len = strcspn(s, ",");
+        char t[64];
+        if (len == 0 || len >= sizeof t || (i < 3) != (s[len] == ',')) return 0;
+        memcpy(t, s, len);
+        t[len] = '\0';
+        if (!parse_double(t, &box[i])) return 0;
+        s += len + (i < 3);
+    }
+    return box[0] >= -180 && box[2] <= 180 && box[1] >= -90 && box[3] <= 90 && box[0] <= box[2] &&
+           box[1] <= box[3];
+}
+
 static enum MHD_Result get_events(req *r, int overdue)
 {
     enum MHD_Result res;
@@ -443,10 +472,10 @@ static enum MHD_Result get_events(req *r, int overdue)
     else if (s)
         f.limit = (size_t)v;
     if ((s = req_arg(r, "bbox"))) {
-        char extra;
-        if (sscanf(s, "%lf,%lf,%lf,%lf%c", &f.bbox[0], &f.bbox[1], &f.bbox[2], &f.bbox[3],
-                   &extra) != 4)
-            return reply_error(r, 400, "bad_bbox", "bbox is lon_min,lat_min,lon_max,lat_max");
+        if (!bbox_arg(s, f.bbox))
+            return reply_error(r, 400, "bad_bbox",
+                               "bbox is lon_min,lat_min,lon_max,lat_max: decimal degrees within "
+                               "[-180, 180] and [-90, 90], min <= max");
         f.has_bbox = 1;
     }
     char *text = NULL;
@@ -692,7 +721,7 @@ static int form_decode(char *s)
         }
     }
     *o = '\0';
-    return 1;
+    return utf8_ok(s, (size_t)(o - s)); /* text, as the query string is (http.c) */
 }
 
 /* Splits application/x-www-form-urlencoded text (f->buf, a copy of the body) into fields. */
@@ -717,7 +746,7 @@ static int read_fields(req *r, fields *f, enum MHD_Result *res)
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, f);
     if (!r->body || r->len == 0) return 1;
     const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (ct && strstr(ct, "json")) {
+    if (ctype_is_json(ct)) {
         json_object *doc = body_json(r, 1, res);
         if (!doc) return 0;
         f->doc = doc;
@@ -740,9 +769,34 @@ static int read_fields(req *r, fields *f, enum MHD_Result *res)
         return 0;
     }
     if (strlen(r->body) != r->len || !(f->buf = strdup(r->body)) || !parse_form(f)) {
-        *res = o311_error(r, 400, "the form body is not well-formed");
+        *res = o311_error(r, 400,
+                          "the form body is not well-formed (a bad %%-escape or not UTF-8)");
         return 0;
     }
+    return 1;
+}
+
+/* jurisdiction_id (we serve one jurisdiction, so any id is accepted, but it must look like
+ * one: 1-64 of letters, digits, '.', '-', '_', as the spec's "city.gov") and api_key (checked
+ * when given, on reads as on filing: 403 if it is not a valid key; its id into key_id, if
+ * not NULL). 0 with a reply. */
+static int o311_params_ok(req *r, const char *jurisdiction, const char *key, char *key_id,
+                          size_t n_id, enum MHD_Result *res)
+{
+    size_t n = jurisdiction ? strlen(jurisdiction) : 0;
+    if (jurisdiction &&
+        (n < 1 || n > 64 ||
+         strspn(jurisdiction,
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != n)) {
+        *res = o311_error(r, 400, "jurisdiction_id is 1-64 letters, digits, '.', '-' or '_'");
+        return 0;
+    }
+    wg_key_info info;
+    if (key && *key && wg_key_verify(r->ctx, key, &info) != WG_OK) {
+        *res = o311_error(r, 403, "api_key is not valid");
+        return 0;
+    }
+    if (key_id && key && *key) snprintf(key_id, n_id, "%s", info.key_id);
     return 1;
 }
 
@@ -759,15 +813,13 @@ static enum MHD_Result o311_post(req *r)
     }
     char actor[112];
     actor_of(r, "open311:", actor, sizeof actor);
-    const char *key = field(&f, "api_key");
-    if (key && *key) { /* the spec's api_key parameter: checked when given */
-        wg_key_info info;
-        if (wg_key_verify(r->ctx, key, &info) != WG_OK) {
-            fields_free(&f);
-            return o311_error(r, 403, "api_key is not valid");
-        }
-        snprintf(actor, sizeof actor, "open311:key:%s", info.key_id);
+    char key_id[32] = ""; /* the spec's api_key parameter: checked when given */
+    if (!o311_params_ok(r, field(&f, "jurisdiction_id"), field(&f, "api_key"), key_id,
+                        sizeof key_id, &res)) {
+        fields_free(&f);
+        return res;
     }
+    if (key_id[0]) snprintf(actor, sizeof actor, "open311:key:%s", key_id);
     wg_event_new e;
     memset(&e, 0, sizeof e);
     e.category = field(&f, "service_code");
@@ -812,7 +864,7 @@ static enum MHD_Result o311_post(req *r)
     void *ud;
     wg_nearest_fn near = nearest_of(r, w, &ud);
     int64_t id = 0;
-    int rc = wg_events_file(w, r->snap->lk, &e, 1, near, ud, now_ms(), &id);
+    int rc = file_events(r, w, &e, 1, near, ud, now_ms(), &id);
     fields_free(&f);
     if (rc != WG_OK) return o311_rc(r, w, rc);
     wg_event ev;
@@ -927,8 +979,11 @@ static enum MHD_Result o311_get(req *r, int64_t one)
     static const char *const ARGS[] = {
         "service_request_id", "service_code", "start_date", "end_date", "status",
         "jurisdiction_id",    "api_key",      NULL};
+    static const char *const ONE_ARGS[] = {"jurisdiction_id", "api_key", NULL}; /* the spec's */
     enum MHD_Result res;
-    if (!req_args_allowed(r, ARGS, &res)) return res;
+    if (!req_args_allowed(r, one ? ONE_ARGS : ARGS, &res) ||
+        !o311_params_ok(r, req_arg(r, "jurisdiction_id"), req_arg(r, "api_key"), NULL, 0, &res))
+        return res;
     int offset = calendar_offset(r->ctx);
     wg_category *cats = NULL;
     size_t ncats = 0;
@@ -983,17 +1038,22 @@ static enum MHD_Result o311_get(req *r, int64_t one)
             for (const char *p = ids; *p && rc == WG_OK;) {
                 size_t len = strcspn(p, ",");
                 char t[24];
-                int64_t id;
-                if (len && len < sizeof t) {
+                int64_t id = 0;
+                if (len < sizeof t) {
                     memcpy(t, p, len);
                     t[len] = '\0';
-                    wg_event e;
-                    if (parse_i64(t, &id) && id > 0 && wg_event_get(r->ctx, id, &e) == WG_OK) {
-                        if (n < O311_MAX && grow_events(&all, &cap, n))
-                            all[n++] = e;
-                        else
-                            wg_event_clear(&e);
-                    }
+                }
+                if (len == 0 || len >= sizeof t || !parse_i64(t, &id) || id <= 0) {
+                    wg_events_free(all, n);
+                    free(cats);
+                    return o311_error(r, 400, "service_request_id is a comma list of request ids");
+                }
+                wg_event e;
+                if (wg_event_get(r->ctx, id, &e) == WG_OK) { /* unknown ids: simply not listed */
+                    if (n < O311_MAX && grow_events(&all, &cap, n))
+                        all[n++] = e;
+                    else
+                        wg_event_clear(&e);
                 }
                 p += len + (p[len] == ',');
             }

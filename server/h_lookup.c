@@ -80,6 +80,7 @@ enum MHD_Result h_lookup_get(req *r)
 {
     enum MHD_Result res;
     if (!req_args_allowed(r, LOOKUP_ARGS, &res) || !req_require(r, 0, &res)) return res;
+    workers_maybe_sync(r); /* duty flags changed by other processes */
     const char *slon = req_arg(r, "lon"), *slat = req_arg(r, "lat");
     if (!slon || !slat) return reply_error(r, 400, "missing_parameter", "lon and lat are required");
     double lon, lat;
@@ -146,9 +147,8 @@ enum MHD_Result h_lookup_post(req *r)
 {
     enum MHD_Result res;
     if (!req_args_allowed(r, LOOKUP_ARGS, &res) || !req_require(r, 0, &res)) return res;
-    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (ct && !strstr(ct, "json"))
-        return reply_error(r, 415, "unsupported_media_type", "send application/json or application/geo+json");
+    workers_maybe_sync(r); /* duty flags changed by other processes */
+    if (!req_json_type(r, &res)) return res;
     if (!r->body || r->len == 0) return reply_error(r, 400, "empty_body", "the body must be a JSON array or a GeoJSON FeatureCollection");
     json_object *doc = req_body_json(r, &res);
     if (!doc) return res;

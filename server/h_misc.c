@@ -58,6 +58,8 @@ enum MHD_Result h_metrics(req *r)
          "wangge_tile_cache_misses_total %lu\n", atomic_load(&m->tile_misses));
     EMIT("# HELP wangge_generation_reloads_total Publishes noticed and loaded.\n# TYPE wangge_generation_reloads_total counter\n"
          "wangge_generation_reloads_total %lu\n", atomic_load(&m->reloads));
+    EMIT("# HELP wangge_slow_connections_cut_total Connections cut for not finishing a request within the timeout.\n"
+         "# TYPE wangge_slow_connections_cut_total counter\nwangge_slow_connections_cut_total %lu\n", guard_cut(r->s->guard));
     snapshot *snap = state_acquire(r->s, r->ctx);
     if (snap) {
         EMIT("# HELP wangge_active_generation The generation answering requests.\n# TYPE wangge_active_generation gauge\n"

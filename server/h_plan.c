@@ -36,6 +36,7 @@ static wg_ctx *writer(req *r, enum MHD_Result *res)
 {
     wg_ctx *w = state_thread_wctx(r->s);
     if (!w) *res = reply_error(r, 503, "unavailable", "cannot open the store for writing");
+    else wg_ctx_set_max_vertices(w, r->s->cfg.max_vertices); /* --max-vertices, GeoJSON edits */
     return w;
 }
 
@@ -115,11 +116,13 @@ static int body_file(req *r, char *path, size_t n)
 
 typedef struct issues {
     json_object *list;
+    int over_cap; /* a feature has more vertices than --max-vertices */
 } issues;
 
 static void on_issue(void *ud, const wg_import_issue *is)
 {
     issues *i = ud;
+    if (is->kind && strcmp(is->kind, "too_many_vertices") == 0) i->over_cap = 1;
     if (json_object_array_length(i->list) >= 100) return;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "feature", json_object_new_int64((int64_t)is->where));
@@ -137,12 +140,13 @@ static int read_units(req *r, wg_ctx *w, wg_new_unit **units, size_t *n, enum MH
         *res = reply_error(r, 400, "empty_body", "send a GeoJSON FeatureCollection of polygons");
         return 0;
     }
+    if (!req_json_type(r, res) || !req_body_plain(r, res, "bad_geojson")) return 0;
     char path[64];
     if (!body_file(r, path, sizeof path)) {
         *res = reply_error(r, 503, "unavailable", "cannot buffer the request body");
         return 0;
     }
-    issues is = {json_object_new_array()};
+    issues is = {json_object_new_array(), 0};
     int rc = wg_new_units_read(w, path, 0, on_issue, &is, units, n);
     unlink(path);
     if (rc == WG_OK) {
@@ -154,12 +158,14 @@ static int read_units(req *r, wg_ctx *w, wg_new_unit **units, size_t *n, enum MH
         *res = fail_on(r, w, rc);
         return 0;
     }
+    /* a feature over the vertex cap is a size limit, like the body and batch caps: 413 */
     json_object *o = json_object_new_object(), *e = json_object_new_object();
-    json_object_object_add(e, "code", json_object_new_string("bad_geojson"));
+    json_object_object_add(
+        e, "code", json_object_new_string(is.over_cap ? "too_many_vertices" : "bad_geojson"));
     json_object_object_add(e, "message", json_object_new_string(wg_errmsg(w)));
     json_object_object_add(e, "features", is.list);
     json_object_object_add(o, "error", e);
-    *res = reply_json(r, 400, o);
+    *res = reply_json(r, is.over_cap ? 413 : 400, o);
     return 0;
 }
 
@@ -215,11 +221,9 @@ static json_object *body_object(req *r, enum MHD_Result *res)
         *res = reply_error(r, 400, "empty_body", "send a JSON object");
         return NULL;
     }
-    json_tokener *tok = json_tokener_new_ex(16);
-    json_object *o = tok ? json_tokener_parse_ex(tok, r->body, (int)r->len) : NULL;
-    int bad = !tok || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(o, json_type_object);
-    if (tok) json_tokener_free(tok);
-    if (bad) {
+    /* strict JSON, UTF-8, finite numbers; 415 for other types */
+    json_object *o = req_body_json(r, res);
+    if (o && !json_object_is_type(o, json_type_object)) {
         json_object_put(o);
         *res = reply_error(r, 400, "bad_json", "the body must be one JSON object");
         return NULL;
@@ -344,10 +348,13 @@ static int band_of(json_object *o, int *lo, int *hi)
     return 1;
 }
 
+/* A true/false member: 1 or 0 (0 when absent or null), -1 when it is not a boolean (json-c
+ * would read any non-empty string as true). */
 static int flag_of(json_object *o, const char *name)
 {
     json_object *v;
-    return json_object_object_get_ex(o, name, &v) && json_object_get_boolean(v);
+    if (!json_object_object_get_ex(o, name, &v) || !v) return 0;
+    return json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : -1;
 }
 
 static const char *string_of(json_object *o, const char *name)
@@ -404,9 +411,16 @@ static enum MHD_Result divide(req *r, wg_ctx *w, int merge)
         json_object_put(o);
         return reply_error(r, 400, "missing_parameter", "grids or band is required");
     }
-    opts.best_effort = flag_of(o, "best_effort");
-    opts.write = !flag_of(o, "dry_run");
-    unsigned flags = flag_of(o, "geometry") ? WG_DIVIDE_JSON_GEOMETRY : 0;
+    int best = flag_of(o, "best_effort"), dry = flag_of(o, "dry_run");
+    int geom = flag_of(o, "geometry");
+    if (best < 0 || dry < 0 || geom < 0) {
+        json_object_put(o);
+        return reply_error(r, 400, "bad_flag",
+                           "best_effort, dry_run and geometry are true or false");
+    }
+    opts.best_effort = best;
+    opts.write = !dry;
+    unsigned flags = geom ? WG_DIVIDE_JSON_GEOMETRY : 0;
     wg_division *d = NULL;
     int rc = wg_divide(w, code, &opts, &d);
     json_object_put(o);

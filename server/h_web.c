@@ -253,9 +253,6 @@ static int accepts_gzip(const char *ae)
 enum MHD_Result h_web(req *r, const char *path)
 {
     struct web_assets *w = r->s->web;
-    if (!w || w->why[0])
-        return reply_error(r, 503, "map_unavailable", "the map page is not available: %s",
-                           w ? w->why : "not loaded");
     const char *name;
     if (strcmp(path, "/map") == 0 || strcmp(path, "/map/") == 0)
         name = "index.html";
@@ -263,7 +260,11 @@ enum MHD_Result h_web(req *r, const char *path)
         name = path + 5;
     else
         return reply_error(r, 404, "not_found", "no such resource: %.200s", path);
+    /* a name that cannot be a file of the page is 404 whether the page is available or not */
     if (!plain_name(name)) return reply_error(r, 404, "not_found", "no such map file: %.200s", path);
+    if (!w || w->why[0])
+        return reply_error(r, 503, "map_unavailable", "the map page is not available: %s",
+                           w ? w->why : "not loaded");
     web_file key = {.name = (char *)name};
     const web_file *f = bsearch(&key, w->files, w->n, sizeof w->files[0], by_name);
     if (!f) return reply_error(r, 404, "not_found", "no such map file: %.200s", path);

@@ -36,18 +36,22 @@
 #define NEAREST_MAX_K 100        /* a dispatcher's list; the library allows more */
 #define SYNC_INTERVAL_US 1000000 /* reconcile with the store at most this often */
 #define PRUNE_INTERVAL_US 3600000000LL
+#define MERGE_INTERVAL_US 1000000 /* move the position inbox into the track this often */
 #define TRACK_DEFAULT_MS (24 * 3600 * 1000LL)
 #define TRACK_LIMIT_DEFAULT 10000
 #define TRACK_LIMIT_MAX 100000
 
 static wg_posindex *g_idx;
-static atomic_llong g_synced_us, g_pruned_us;
+static atomic_llong g_synced_us, g_pruned_us, g_merged_us;
+static void merge(wg_ctx *w);
 
 int workers_init(server *s)
 {
     g_idx = wg_posindex_new(0);
     wg_ctx *ctx = state_thread_ctx(s);
     if (!g_idx || !ctx) return WG_ENOMEM;
+    wg_ctx *w = state_thread_wctx(s);
+    if (w) merge(w); /* what a previous run left in the inbox */
     size_t n = 0;
     int rc = wg_posindex_sync(g_idx, ctx, &n);
     if (rc != WG_OK)
@@ -58,7 +62,8 @@ int workers_init(server *s)
 
 void workers_free(server *s)
 {
-    (void)s;
+    wg_ctx *w = g_idx ? state_thread_wctx(s) : NULL;
+    if (w) merge(w);
     wg_posindex_free(g_idx);
     g_idx = NULL;
 }
@@ -76,11 +81,14 @@ static int turn(atomic_llong *last, long long interval_us)
     return now - seen >= interval_us && atomic_compare_exchange_strong(last, &seen, now);
 }
 
-static void maybe_sync(req *r)
+void workers_maybe_sync(req *r)
 {
-    if (!turn(&g_synced_us, SYNC_INTERVAL_US)) return;
-    if (wg_posindex_sync(g_idx, r->ctx, NULL) != WG_OK)
+    if (!g_idx || !r->ctx || !turn(&g_synced_us, SYNC_INTERVAL_US)) return;
+    size_t changed = 0;
+    if (wg_posindex_sync(g_idx, r->ctx, &changed) != WG_OK)
         fprintf(stderr, "wangge-server: worker sync: %s\n", wg_errmsg(r->ctx));
+    else if (changed)
+        state_refresh_duty(r->s, r->ctx);
 }
 
 static int64_t now_ms(void)
@@ -88,6 +96,17 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void merge(wg_ctx *w)
+{
+    if (wg_positions_merge(w, NULL) != WG_OK)
+        fprintf(stderr, "wangge-server: position merge: %s\n", wg_errmsg(w));
+}
+
+static void maybe_merge(wg_ctx *w)
+{
+    if (turn(&g_merged_us, MERGE_INTERVAL_US)) merge(w);
 }
 
 static void maybe_prune(wg_ctx *w)
@@ -230,11 +249,7 @@ static enum MHD_Result nearest(req *r)
 /* The body as JSON; NULL with a reply when it is not. */
 static json_object *body_json(req *r, enum MHD_Result *res)
 {
-    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (ct && !strstr(ct, "json")) {
-        *res = reply_error(r, 415, "unsupported_media_type", "send application/json");
-        return NULL;
-    }
+    if (!req_json_type(r, res)) return NULL;
     if (!r->body || r->len == 0) {
         *res = reply_error(r, 400, "empty_body", "the body must be JSON");
         return NULL;
@@ -385,6 +400,7 @@ static enum MHD_Result register_worker(req *r)
     snprintf(id, sizeof id, "%s", w.id ? w.id : "");
     json_object_put(doc);
     if (rc != WG_OK) return fail(r, wctx, rc);
+    if (w.on_duty >= 0) state_set_duty(r->s, id, w.on_duty);
     return worker_reply(r, wctx, created ? 201 : 200, id, 1);
 }
 
@@ -408,6 +424,7 @@ static enum MHD_Result duty(req *r, const char *id)
     if (!wctx) return reply_error(r, 503, "unavailable", "cannot open the store for writing");
     int rc = wg_worker_set_duty(wctx, g_idx, id, on);
     if (rc != WG_OK) return fail(r, wctx, rc);
+    state_set_duty(r->s, id, on);
     return worker_reply(r, wctx, 200, id, req_sees_personal(r));
 }
 
@@ -419,6 +436,7 @@ static enum MHD_Result deregister(req *r, const char *id)
     if (!wctx) return reply_error(r, 503, "unavailable", "cannot open the store for writing");
     int rc = wg_worker_deregister(wctx, g_idx, id);
     if (rc != WG_OK) return fail(r, wctx, rc);
+    state_set_duty(r->s, id, 0);
     return worker_reply(r, wctx, 200, id, 1);
 }
 
@@ -679,6 +697,7 @@ static enum MHD_Result positions(req *r)
     }
     enum MHD_Result out = positions_reply(r, items, n, &cnt);
     free(fixes), free(items), free(results);
+    maybe_merge(wctx);
     maybe_prune(wctx);
     return out;
 }
@@ -690,7 +709,7 @@ enum MHD_Result h_workers(req *r, const char *path)
     int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
     int post = strcmp(r->method, "POST") == 0, del = strcmp(r->method, "DELETE") == 0;
     if (!g_idx) return reply_error(r, 503, "unavailable", "the worker index is not loaded");
-    maybe_sync(r);
+    workers_maybe_sync(r);
     if (strcmp(path, "/v1/positions") == 0) {
         r->route = RT_POSITIONS;
         return post ? positions(r)

@@ -4,6 +4,7 @@
 #include "wangge/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,13 +34,15 @@ static const char USAGE[] =
     "  --max-connections N  (default 1024)   --per-ip N  (default 256)\n"
     "  --timeout S        idle connection timeout in seconds (default 30)\n"
     "  --max-body BYTES   request body cap, 413 above (default 8388608)\n"
-    "  --max-batch N      points per POST /v1/lookup, 413 above (default 10000)\n"
+    "  --max-batch N      items per POST /v1/lookup, /v1/events, /v1/positions, 413 above\n"
+    "                     (default 10000)\n"
+    "  --max-vertices N   positions in one feature of a planner edit, 413 above (default 1000000)\n"
     "  --tile-cache-mb N  tile cache bound (default 256)\n"
     "  --access-log FILE|-|off   (default -: standard error)\n"
     "  --public-reads on|off  grids, tiles, features and lookups without an API key (default on)\n";
 
 enum { O_CONFIG = 256, O_ADDR, O_PORT, O_STORE, O_GEODATA, O_WEB, O_THREADS, O_MAXCONN, O_PERIP, O_TIMEOUT, O_BODY,
-       O_BATCH, O_CACHE, O_LOG, O_PUBLIC };
+       O_BATCH, O_CACHE, O_LOG, O_PUBLIC, O_VERTICES };
 static const struct option OPTS[] = {
     {"config", required_argument, NULL, O_CONFIG},     {"addr", required_argument, NULL, O_ADDR},
     {"port", required_argument, NULL, O_PORT},         {"store", required_argument, NULL, O_STORE},
@@ -49,6 +52,7 @@ static const struct option OPTS[] = {
     {"max-body", required_argument, NULL, O_BODY},     {"max-batch", required_argument, NULL, O_BATCH},
     {"tile-cache-mb", required_argument, NULL, O_CACHE}, {"access-log", required_argument, NULL, O_LOG},
     {"public-reads", required_argument, NULL, O_PUBLIC},
+    {"max-vertices", required_argument, NULL, O_VERTICES},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
 /* Strings from a config file live until exit. */
@@ -130,6 +134,9 @@ static int apply(srv_config *c, int opt, const char *v)
     case O_TIMEOUT: return set_number("--timeout", v, 1, 3600, &x) && ((c->timeout_s = (int)x), 1);
     case O_BODY: return set_number("--max-body", v, 1024, 1LL << 31, &x) && ((c->max_body = (size_t)x), 1);
     case O_BATCH: return set_number("--max-batch", v, 1, 10000000, &x) && ((c->max_batch = (size_t)x), 1);
+    case O_VERTICES:
+        return set_number("--max-vertices", v, 4, WG_MAX_VERTICES, &x) &&
+               ((c->max_vertices = (size_t)x), 1);
     case O_CACHE: return set_number("--tile-cache-mb", v, 0, 1 << 20, &x) && ((c->tile_cache_mb = (size_t)x), 1);
     case O_LOG: c->access_log = v; return 1;
     case O_PUBLIC:
@@ -158,9 +165,18 @@ static int ensure_store(const srv_config *c)
         wg_ctx_free(ctx);
         return 1;
     }
+    /* built under another name and renamed when whole, so a start killed half-way leaves no
+     * store (the next start builds it again), never a partial one */
     fprintf(stderr, "wangge-server: creating %s from %s\n", c->store, c->geodata);
+    char tmp[4096], p[4200];
+    snprintf(tmp, sizeof tmp, "%s.creating", c->store);
+    static const char *const SUFFIX[] = {"", "-wal", "-shm", "-journal"};
+    for (int i = 0; i < 4; i++) { /* what a killed start left */
+        snprintf(p, sizeof p, "%s%s", tmp, SUFFIX[i]);
+        unlink(p);
+    }
     wg_ctx *ctx = wg_ctx_new();
-    int rc = ctx ? wg_store_open(ctx, c->store, WG_STORE_CREATE) : WG_ENOMEM;
+    int rc = ctx ? wg_store_open(ctx, tmp, WG_STORE_CREATE) : WG_ENOMEM;
     wg_city_stats st;
     if (rc == WG_OK) rc = wg_import_city(ctx, c->geodata, &st);
     if (rc == WG_OK)
@@ -168,15 +184,20 @@ static int ensure_store(const srv_config *c)
                 (long long)st.generation, st.units, st.addresses, st.events, st.workers);
     else
         fprintf(stderr, "wangge-server: cannot create %s: %s\n", c->store, ctx ? wg_errmsg(ctx) : "out of memory");
-    wg_ctx_free(ctx);
-    if (rc != WG_OK) {
-        char p[4096];
-        unlink(c->store);
-        snprintf(p, sizeof p, "%s-wal", c->store);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", c->store);
-        unlink(p);
+    wg_ctx_free(ctx); /* the last connection: SQLite checkpoints the WAL into the file */
+    if (rc == WG_OK) {
+        int fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0 || rename(tmp, c->store) != 0) {
+            fprintf(stderr, "wangge-server: cannot put %s in place: %s\n", c->store, strerror(errno));
+            rc = WG_EIO;
+        }
+        if (fd >= 0) close(fd);
     }
+    if (rc != WG_OK)
+        for (int i = 0; i < 4; i++) {
+            snprintf(p, sizeof p, "%s%s", tmp, SUFFIX[i]);
+            unlink(p);
+        }
     return rc == WG_OK;
 }
 
@@ -186,7 +207,8 @@ int main(int argc, char **argv)
     server s;
     memset(&s, 0, sizeof s);
     s.cfg = (srv_config){"127.0.0.1", 8080, "wangge.sqlite", WANGGE_GEODATA_DIR, WANGGE_WEB_DIR,
-                         cpus > 0 ? (int)cpus : 2, 1024, 256, 30, 8u << 20, 10000, 256, "-", 1};
+                         cpus > 0 ? (int)cpus : 2, 1024, 256, 30, 8u << 20, 10000, 256, "-", 1,
+                         WG_MAX_VERTICES};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", OPTS, NULL)) != -1) {
         if (opt == 'h') {
@@ -219,13 +241,18 @@ int main(int argc, char **argv)
         return 1;
     }
     int code = 0;
+    int64_t gen = 0;
+    size_t grids = 0;
     if (state_init(&s) != WG_OK || workers_init(&s) != WG_OK || tiles_init(&s) != WG_OK || web_init(&s) != WG_OK)
         code = 3;
-    else if (http_start(&s) != WG_OK) code = 3;
+    if (code == 0) { /* read before the threads start: they may swap s.cur */
+        gen = s.cur->gen;
+        grids = wg_lookup_count(s.cur->lk, 3);
+        if (http_start(&s) != WG_OK) code = 3;
+    }
     if (code == 0) {
         fprintf(stderr, "wangge-server: generation %lld, %zu grids, listening on http://%s:%d/ (%d threads, %.2f s)\n",
-                (long long)s.cur->gen, wg_lookup_count(s.cur->lk, 3), s.cfg.addr, s.cfg.port, s.cfg.threads,
-                srv_now() - t0);
+                (long long)gen, grids, s.cfg.addr, s.cfg.port, s.cfg.threads, srv_now() - t0);
         int sig;
         sigwait(&stop, &sig);
         fprintf(stderr, "wangge-server: stopping (signal %d)\n", sig);

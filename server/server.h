@@ -29,6 +29,7 @@ typedef struct srv_config {
     size_t tile_cache_mb; /* tile cache bound */
     const char *access_log; /* "-" stderr, a file, or "off" */
     int public_reads;     /* grids, tiles, features and lookups readable without a key (default 1) */
+    size_t max_vertices;  /* positions in one feature of a planner edit (413 above); 0: lib's cap */
 } srv_config;
 
 /* One generation's read-only state, shared by every thread, reference counted. */
@@ -74,6 +75,7 @@ typedef struct server {
     FILE *log;
     pthread_mutex_t log_mu;
     double started;
+    struct guard *guard;       /* slow clients (guard.c); NULL until http_start */
 } server;
 
 typedef struct caller {
@@ -120,6 +122,10 @@ snapshot *state_acquire(server *s, wg_ctx *ctx);
 /* The snapshot of generation gen (active or not); NULL with rc set (WG_ENOTFOUND, ...). */
 snapshot *state_acquire_gen(server *s, wg_ctx *ctx, int64_t gen, int *rc);
 void state_release(snapshot *snap);
+/* Lookup answers show a grid worker's duty as it is now: after a duty change made through this
+ * server (state_set_duty) or noticed in the store (state_refresh_duty). */
+void state_set_duty(server *s, const char *worker_id, int on_duty);
+void state_refresh_duty(server *s, wg_ctx *ctx);
 /* The tileset of a snapshot, built on first use; NULL on failure. */
 struct wg_tileset *state_tileset(snapshot *snap, wg_ctx *ctx, int *rc);
 
@@ -133,9 +139,27 @@ enum MHD_Result reply_error(req *r, unsigned status, const char *code, const cha
 /* Maps a library rc to an HTTP error with wg_errmsg(ctx). */
 enum MHD_Result reply_rc(req *r, int rc);
 /* The (non-empty) body parsed as one JSON value, nothing but white space after it; the caller
- * puts it. Otherwise replies 400 bad_json (503 out of memory), sets *res, returns NULL.
- * Content type and an empty body are the caller's to check first. */
+ * puts it. Otherwise replies 415 (a Content-Type that is not JSON, see req_json_type) or 400
+ * bad_json (not strict RFC 8259 JSON: comments, trailing commas, control characters, invalid
+ * UTF-8, nesting deeper than REQ_JSON_MAX_DEPTH, numbers that are not finite such as NaN or
+ * 1e400) (503 out of memory), sets *res, returns NULL. An empty body is the caller's to check. */
 json_object *req_body_json(req *r, enum MHD_Result *res);
+/* Nesting limit of request bodies: the deepest we read is a GeoJSON FeatureCollection of
+ * MultiPolygons (7 levels); 32 leaves room for properties and stops "[[[[..." long before it
+ * costs anything (400 bad_json beyond it). */
+#define REQ_JSON_MAX_DEPTH 32
+/* 1 if the Content-Type is absent or a JSON type (application/json, application/geo+json or
+ * application/...+json, parameters allowed, a charset only utf-8); otherwise replies 415
+ * unsupported_media_type, sets *res and returns 0. req_body_json checks it first. */
+int req_json_type(req *r, enum MHD_Result *res);
+/* Whether a Content-Type value names a JSON media type (as req_json_type, charset aside). */
+int ctype_is_json(const char *ct);
+/* 1 if the body is UTF-8 text with no control characters but tab, CR and LF (JSON allows no
+ * others, raw); otherwise replies 400 with the error code given, sets *res and returns 0. */
+int req_body_plain(req *r, enum MHD_Result *res, const char *code);
+/* UTF-8: the length of the longest valid prefix of s[0..n); whether all of it is valid. */
+size_t utf8_prefix(const char *s, size_t n);
+int utf8_ok(const char *s, size_t n);
 const char *req_arg(req *r, const char *name);
 const char *req_header(req *r, const char *name);
 /* 400 unless every query parameter is in allowed (NULL-terminated); returns 1 if all ok. */
@@ -145,6 +169,18 @@ int parse_double(const char *s, double *v);
 int parse_i64(const char *s, int64_t *v);
 /* The request's base URL (scheme://host) for links. */
 void req_base_url(req *r, char *out, size_t n);
+/* The daemon with no listening socket, fed by MHD_add_connection (tests/fuzz); WG_OK, WG_EIO
+ * or WG_ENOMEM. */
+int http_start_nolisten(server *s);
+
+/* guard.c: every request must arrive whole and be answered within limit_s of the connection's
+ * start or its previous request's end, or its socket is shut down (slow clients). */
+struct guard *guard_new(double limit_s);
+void guard_free(struct guard *g);
+unsigned long guard_cut(struct guard *g); /* connections cut so far */
+void guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                  enum MHD_ConnectionNotificationCode code);
+void guard_request_done(struct guard *g, struct MHD_Connection *conn);
 
 /* auth.c: API keys and roles. A caller presents its key as "Authorization: Bearer KEY" or
  * "X-API-Key: KEY"; no key is the anonymous caller. Roles are bits; admin may do anything. */
@@ -174,6 +210,8 @@ enum MHD_Result h_workers(req *r, const char *path);
 int workers_init(server *s);
 void workers_free(server *s);
 struct wg_posindex *workers_index(server *s);
+/* Picks up worker changes made by other processes (at most once a second; cheap otherwise). */
+void workers_maybe_sync(req *r);
 /* h_events.c: /v1/events..., /v1/stats, /v1/categories, /v1/calendar; Open311 GeoReport v2
  * under /open311/v2/ (rest: the path after it). */
 enum MHD_Result h_events(req *r, const char *path);

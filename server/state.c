@@ -139,6 +139,9 @@ static void reload(server *s, wg_ctx *ctx, int64_t gen)
             pthread_mutex_unlock(&s->mu);
             state_release(old);
             atomic_fetch_add(&s->m.reloads, 1);
+            /* a duty change committed while it loaded is seen now (later ones reach it through
+             * state_set_duty) */
+            wg_lookup_refresh_duty(fresh->lk, ctx);
         } else {
             fprintf(stderr, "wangge-server: cannot load generation %lld: %s\n", (long long)gen, wg_errmsg(ctx));
         }
@@ -208,10 +211,45 @@ snapshot *state_acquire_gen(server *s, wg_ctx *ctx, int64_t gen, int *rc)
             atomic_fetch_add(&found->refs, 1);
             pthread_mutex_unlock(&s->mu);
             state_release(old);
+            wg_lookup_refresh_duty(found->lk, ctx);
         }
     }
     pthread_mutex_unlock(&s->reload_mu);
     return found;
+}
+
+/* Every snapshot held now (each held once more; release them). */
+static int held_all(server *s, snapshot *out[5])
+{
+    int n = 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->cur) out[n++] = s->cur;
+    for (int i = 0; i < 4; i++)
+        if (s->extra[i]) out[n++] = s->extra[i];
+    for (int i = 0; i < n; i++) atomic_fetch_add(&out[i]->refs, 1);
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+void state_set_duty(server *s, const char *worker_id, int on_duty)
+{
+    snapshot *all[5];
+    int n = held_all(s, all);
+    for (int i = 0; i < n; i++) {
+        wg_lookup_set_duty(all[i]->lk, worker_id, on_duty);
+        state_release(all[i]);
+    }
+}
+
+void state_refresh_duty(server *s, wg_ctx *ctx)
+{
+    snapshot *all[5];
+    int n = held_all(s, all);
+    for (int i = 0; i < n; i++) {
+        if (wg_lookup_refresh_duty(all[i]->lk, ctx) != WG_OK)
+            fprintf(stderr, "wangge-server: cannot read duty flags: %s\n", wg_errmsg(ctx));
+        state_release(all[i]);
+    }
 }
 
 struct wg_tileset *state_tileset(snapshot *snap, wg_ctx *ctx, int *rc)

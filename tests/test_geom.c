@@ -451,6 +451,46 @@ static void test_vertex_cap(void **state)
     wg_ctx_free(ctx);
 }
 
+/* A context's lowered cap (wg_ctx_set_max_vertices, the server's --max-vertices) holds the same
+ * way, with the cap in the message; out-of-range caps are refused; 0 restores the default. */
+static void test_vertex_cap_lowered(void **state)
+{
+    wg_ctx *ctx = wg_ctx_new();
+    int fault = 0;
+    assert_int_equal(WG_EINVAL, wg_ctx_set_max_vertices(ctx, 3));
+    assert_int_equal(WG_EINVAL, wg_ctx_set_max_vertices(ctx, WG_MAX_VERTICES + 1));
+    assert_int_equal(WG_OK, wg_ctx_set_max_vertices(ctx, 100));
+    assert_int_equal(WG_OK, convert_rings(ctx, long_ring(100, 1), NULL, &fault));
+    assert_int_equal(WG_EDATA, convert_rings(ctx, long_ring(101, 1), NULL, &fault));
+    assert_int_equal(WG_GF_TOO_MANY_VERTICES, fault);
+    /* across rings, and a ring closed by repair counts its closing position */
+    assert_int_equal(WG_EDATA, convert_rings(ctx, long_ring(60, 1), long_ring(41, 1), &fault));
+    assert_int_equal(WG_GF_TOO_MANY_VERTICES, fault);
+    fault = WG_GF_NONE;
+    assert_int_equal(WG_EDATA, convert_rings(ctx, long_ring(100, 0), NULL, &fault));
+    assert_int_equal(WG_GF_TOO_MANY_VERTICES, fault);
+    json_object *g = json_tokener_parse("{\"type\":\"MultiPoint\",\"coordinates\":[]}");
+    json_object *pts = json_object_new_array();
+    for (int i = 0; i < 101; i++) {
+        json_object *p = json_object_new_array();
+        json_object_array_add(p, json_object_new_double(114 + i * 1e-4));
+        json_object_array_add(p, json_object_new_double(22.6));
+        json_object_array_add(pts, p);
+    }
+    json_object_object_add(g, "coordinates", pts);
+    char detail[200];
+    GEOSGeometry *out = NULL;
+    assert_int_equal(WG_EDATA, wg_geom_from_geojson_any(ctx, g, WG_GK_ANY, NULL, &fault, detail,
+                                                        sizeof detail, &out));
+    assert_null(out);
+    assert_int_equal(WG_GF_TOO_MANY_VERTICES, fault);
+    assert_string_equal("more than 100 vertices", detail);
+    json_object_put(g);
+    assert_int_equal(WG_OK, wg_ctx_set_max_vertices(ctx, 0));
+    assert_int_equal(WG_OK, convert_rings(ctx, long_ring(101, 1), NULL, &fault));
+    wg_ctx_free(ctx);
+}
+
 /* A "type" member that is null is bad data like any other: refused, not a crash. Last in the
  * list: on a broken build it takes the process down. */
 static void test_null_type_refused(void **state)
@@ -487,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_fault_names),
         cmocka_unit_test(test_wkb_and_geojson_round_trip),
         cmocka_unit_test(test_vertex_cap),
+        cmocka_unit_test(test_vertex_cap_lowered),
         cmocka_unit_test(test_null_type_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

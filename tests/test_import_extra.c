@@ -117,10 +117,13 @@ static void test_new_store_is_current(void **state)
 {
     fixture f;
     open_store(&f);
-    assert_int_equal(3, WG_SCHEMA_VERSION);
-    assert_int_equal(3, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
-    assert_int_equal(4, q_int(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                                  " ('worker_positions', 'categories', 'event_steps', 'api_keys')"));
+    assert_int_equal(4, WG_SCHEMA_VERSION);
+    assert_int_equal(4, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(5, q_int(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                                  " ('worker_positions', 'categories', 'event_steps', 'api_keys',"
+                                  " 'position_inbox')"));
+    assert_int_equal(1, q_int(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND"
+                                  " name = 'workers_now'"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM geometry_columns"
                                   " WHERE f_table_name = 'layer_features' AND f_geometry_column ="
                                   " 'geom' AND geometry_type = 0 AND srid = 4326 AND"
@@ -177,12 +180,12 @@ static void test_v1_store_upgrades_in_place(void **state)
     /* read-only cannot upgrade it */
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_ESTORE, wg_store_open(f.ctx, path, WG_STORE_READONLY));
-    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 3"));
+    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 4"));
     wg_ctx_free(f.ctx);
 
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_OK, wg_store_open(f.ctx, path, 0));
-    assert_int_equal(3, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(4, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM units WHERE code = '440307006'"));
     assert_int_equal(5, q_int(&f, "SELECT sum(households) FROM addresses"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM geometry_columns"

@@ -251,10 +251,13 @@ static void test_fixes(void **state)
     assert_int_equal(cnt.track, 1);
     assert_int_equal(cnt.duplicate, 1);
     assert_int_equal(cnt.rejected, 9);
-    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM worker_positions"), 4);
+    /* with an index the fixes wait in the inbox; readers see them already */
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM position_inbox"), 4);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM worker_positions"), 0);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM workers WHERE seen_ms IS NOT NULL"), 0);
     wg_worker w;
     assert_int_equal(wg_worker_get(ctx, "A", &w), WG_OK);
-    assert_true(w.has_position && w.seen_ms == T0 + 4 * MIN_MS);
+    assert_true(w.has_position && w.seen_ms == T0 + 4 * MIN_MS && w.lon == 114.50);
     assert_int_equal(wg_posindex_get(idx, "A", &w), WG_OK);
     assert_true(w.has_position && w.seen_ms == T0 + 4 * MIN_MS && w.lon == 114.50);
     /* across batches: the same fix again is a duplicate; an older one only joins the track; a
@@ -276,6 +279,18 @@ static void test_fixes(void **state)
     const wg_fix h[] = {{"B", 114.0, 22.0, T0 - 5 * MIN_MS, NAN}};
     assert_int_equal(wg_positions_add(ctx, NULL, h, 1, &pol, res, NULL), WG_OK);
     assert_int_equal(res[0].outcome, WG_FIX_TRACK);
+    /* ... and merges the inbox: everything is in the track and the workers table */
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM position_inbox"), 0);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM worker_positions"), 7);
+    assert_int_equal(tu_q_int(ctx, "SELECT seen_ms FROM workers WHERE id = 'A'"), T0 + 4 * MIN_MS);
+    assert_int_equal(tu_q_int(ctx, "SELECT seen_ms FROM workers WHERE id = 'B'"), T0 + 1);
+    /* a fix already in the track is a duplicate for the index's path too */
+    const wg_fix again[] = {{"B", 114.0, 22.0, T0 - 5 * MIN_MS, NAN}};
+    assert_int_equal(wg_positions_add(ctx, idx, again, 1, &pol, res, NULL), WG_OK);
+    assert_int_equal(res[0].outcome, WG_FIX_DUPLICATE);
+    size_t moved = 99;
+    assert_int_equal(wg_positions_merge(ctx, &moved), WG_OK);
+    assert_int_equal(moved, 0);
     /* the track */
     wg_track_point *tp;
     size_t np;
@@ -320,6 +335,81 @@ static void test_fixes(void **state)
     assert_int_equal(wg_positions_add(ctx, idx, NULL, 0, &pol, NULL, &cnt), WG_OK);
     wg_posindex_free(idx);
     tu_close_store(ctx, path);
+}
+
+/* The inbox changes where fixes wait, not what is decided: random batches (several workers,
+ * fixes in and out of order, repeats within and across batches, an unknown worker) give the
+ * same outcomes, track and positions when added with an index and merged at random moments as
+ * when added without one (which merges every time). */
+static void test_inbox_same_outcomes(void **state)
+{
+    (void)state;
+    char *pa, *pb;
+    wg_ctx *a = tu_open_store(&pa), *b = tu_open_store(&pb);
+    wg_posindex *idx = wg_posindex_new(0);
+    char ids[12][8];
+    for (int i = 0; i < 12; i++) {
+        snprintf(ids[i], sizeof ids[i], "G%02d", i);
+        wg_worker_reg r = {ids[i], ids[i], NULL, NULL, WG_WORKER_OFFICER, 1};
+        assert_int_equal(wg_worker_register(a, idx, &r, NULL), WG_OK);
+        assert_int_equal(wg_worker_register(b, NULL, &r, NULL), WG_OK);
+    }
+    wg_track_policy pol = {T0, 0, 0};
+    size_t merges = 0, checked = 0, kinds[4] = {0};
+    for (int batch = 0; batch < 300; batch++) {
+        wg_fix f[40];
+        size_t n = 1 + rnd() % 40;
+        for (size_t i = 0; i < n; i++) {
+            int w = (int)(rnd() % 13); /* 12: nobody */
+            f[i] = (wg_fix){w < 12 ? ids[w] : "nobody", 114 + urand() * 0.5, 22 + urand() * 0.5,
+                            T0 - (int64_t)(rnd() % 400) * 1000, NAN};
+        }
+        wg_fix_result ra[40], rb[40];
+        assert_int_equal(wg_positions_add(a, idx, f, n, &pol, ra, NULL), WG_OK);
+        assert_int_equal(wg_positions_add(b, NULL, f, n, &pol, rb, NULL), WG_OK);
+        for (size_t i = 0; i < n; i++, checked++) {
+            if (ra[i].outcome != rb[i].outcome)
+                fail_msg("batch %d fix %zu: %s with the inbox, %s without", batch, i,
+                         wg_fix_outcome_name(ra[i].outcome), wg_fix_outcome_name(rb[i].outcome));
+            kinds[ra[i].outcome]++;
+        }
+        if (rnd() % 7 == 0) {
+            assert_int_equal(wg_positions_merge(a, NULL), WG_OK);
+            merges++;
+        }
+        if (batch % 50 == 49) /* what readers see agrees before any merge too */
+            for (int w = 0; w < 12; w++) {
+                wg_worker wa, wb, wi;
+                assert_int_equal(wg_worker_get(a, ids[w], &wa), WG_OK);
+                assert_int_equal(wg_worker_get(b, ids[w], &wb), WG_OK);
+                assert_int_equal(wg_posindex_get(idx, ids[w], &wi), WG_OK);
+                assert_true(wa.seen_ms == wb.seen_ms && wa.lon == wb.lon && wa.lat == wb.lat);
+                assert_true(wi.seen_ms == wb.seen_ms && wi.lon == wb.lon && wi.lat == wb.lat);
+                wg_track_point *ta, *tb;
+                size_t na, nb;
+                assert_int_equal(wg_track_get(a, ids[w], 0, T0, 0, &ta, &na, NULL), WG_OK);
+                assert_int_equal(wg_track_get(b, ids[w], 0, T0, 0, &tb, &nb, NULL), WG_OK);
+                assert_int_equal(na, nb);
+                for (size_t k = 0; k < na; k++)
+                    assert_true(ta[k].at_ms == tb[k].at_ms && ta[k].lon == tb[k].lon);
+                free(ta), free(tb);
+            }
+    }
+    /* every kind of outcome came up, and the merged stores are the same row for row */
+    assert_true(kinds[WG_FIX_CURRENT] && kinds[WG_FIX_TRACK] && kinds[WG_FIX_DUPLICATE] &&
+                kinds[WG_FIX_REJECTED] && merges > 10);
+    assert_int_equal(wg_positions_merge(a, NULL), WG_OK);
+    const char *sql[] = {"SELECT count(*) FROM worker_positions",
+                         "SELECT sum(at_ms % 100003 * length(worker_id)) FROM worker_positions",
+                         "SELECT sum(seen_ms % 100003) FROM workers",
+                         "SELECT sum(CAST(lon * 1e6 AS INTEGER) % 100003) FROM workers"};
+    for (size_t i = 0; i < 4; i++) assert_int_equal(tu_q_int(a, sql[i]), tu_q_int(b, sql[i]));
+    assert_int_equal(tu_q_int(a, "SELECT count(*) FROM position_inbox"), 0);
+    print_message("inbox: %zu fixes, %zu merges, outcomes current %zu, out of order %zu, duplicate %zu, rejected %zu\n",
+                  checked, merges, kinds[0], kinds[1], kinds[2], kinds[3]);
+    wg_posindex_free(idx);
+    tu_close_store(a, pa);
+    tu_close_store(b, pb);
 }
 
 /* ---------------------------------------------------------------- a model and the brute force */
@@ -1044,6 +1134,7 @@ int main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_register),
         cmocka_unit_test(test_fixes),
+        cmocka_unit_test(test_inbox_same_outcomes),
         cmocka_unit_test(test_nearest_brute_force),
         cmocka_unit_test(test_nearest_antimeridian),
         cmocka_unit_test(test_nearest_empty_and_updates),

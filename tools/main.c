@@ -24,6 +24,11 @@ int cmd_rollback(cli *c, int argc, char **argv);
 /* defined in cmd_workers.c */
 int cmd_workers(cli *c, int argc, char **argv);
 
+/* defined in cmd_check.c and cmd_backup.c */
+int cmd_check(cli *c, int argc, char **argv);
+int cmd_backup(cli *c, int argc, char **argv);
+int cmd_restore(cli *c, int argc, char **argv);
+
 static const command COMMANDS[] = {
     {"init", "create an empty store", "wangge [--store FILE] init", cmd_init},
     {"import", "import units, addresses, events, workers or reference layers",
@@ -182,6 +187,28 @@ static const command COMMANDS[] = {
      "duty by default), then the k nearest by geodesic distance on WGS84, ties by id; put '--'\n"
      "before a negative LON. prune deletes fixes older than --days (default 30).",
      cmd_workers},
+    {"check", "check the store: SQLite integrity and the model's invariants",
+     "wangge check [--json] [--quick]\n"
+     "Runs PRAGMA integrity_check and foreign_key_check, checks the spatial indexes, then the\n"
+     "invariants: one active generation; every address and event assigned in it, to one of\n"
+     "its work grids (or outside, with the nearest grid); events filed under their\n"
+     "generation's grid, each status the one its last step set, none stored twice; the\n"
+     "active generation validates. --quick: quick_check, no validation. Prints one line per\n"
+     "check; exit 0 when all pass, 2 naming the failed checks, 3 if the store cannot be read.",
+     cmd_check},
+    {"backup", "copy the store consistently while it is in use (SQLite online backup)",
+     "wangge backup [--force] [--full] OUT\n"
+     "Copies one snapshot of the store (a running server keeps writing meanwhile) into\n"
+     "OUT.tmp, checks the copy (--full: with integrity_check and validation) and renames it to\n"
+     "OUT. An existing OUT is replaced only with --force. A copy that fails the integrity checks\n"
+     "is removed (exit 3); invariant faults of the store are reported as warnings.",
+     cmd_backup},
+    {"restore", "replace the store with a checked backup",
+     "wangge [--store FILE] restore [--force] [--allow-faults] BACKUP\n"
+     "Copies BACKUP beside the store, checks the copy in full and renames it over the store.\n"
+     "Refused, the store untouched: a damaged backup or one that fails an invariant (unless\n"
+     "--allow-faults); an existing store without --force; a store a running server has open.",
+     cmd_restore},
     {"gen", "generate a synthetic city (Kuichong-like street offices) as GeoJSON and CSV",
      "wangge gen [--seed N] [--scale N] [--county CCCCCC] [--street N] [--households N]\n"
      "           [--grids N] [--communities N] [--events N] [--quiet] DIR\n"

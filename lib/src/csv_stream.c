@@ -52,6 +52,7 @@ struct wg_csv_stream {
     int finished;   /* csv_fini ran: no more rows */
     uint64_t off;   /* file offset of buf[pos] */
     size_t line;    /* 1-based line of buf[pos] */
+    int after_cr;   /* the last piece ended in CR: an LF piece next is the rest of that CRLF */
     uint64_t total; /* file size, 0 if unknown */
     /* the row being assembled */
     char *arena; /* field bytes, each field NUL-terminated */
@@ -202,7 +203,10 @@ static int feed_piece(wg_csv_stream *s)
         return fail_at(s, s->line, "a field is longer than 1 MiB");
     s->pos += n;
     s->off += n;
-    if (p[n - 1] == '\n') s->line++;
+    /* CR, LF and CRLF each end a line, as each ends a row for libcsv (a lone CR too: found by
+     * tests/fuzz/fuzz_csv, rows after one were all reported on the line before it) */
+    if (p[n - 1] == '\r' || (p[n - 1] == '\n' && !(n == 1 && s->after_cr))) s->line++;
+    s->after_cr = p[n - 1] == '\r';
     return WG_OK;
 }
 

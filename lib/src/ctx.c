@@ -78,9 +78,18 @@ GEOSContextHandle_t wg_geos(wg_ctx *ctx)
     return ctx->geos;
 }
 
+int wg_ctx_set_max_vertices(wg_ctx *ctx, size_t n)
+{
+    if (n != 0 && (n < 4 || n > WG_MAX_VERTICES))
+        return wg_fail(ctx, WG_EINVAL, "the vertex cap is 4 to %d, not %zu", WG_MAX_VERTICES, n);
+    ctx->max_vertices = n;
+    return WG_OK;
+}
+
 static void close_store(wg_ctx *ctx)
 {
-    if (ctx->db) sqlite3_close_v2(ctx->db);
+    if (ctx->db) sqlite3_close_v2(ctx->db); /* rolls back an open transaction */
+    wg_write_release(ctx);
     if (ctx->spatialite_cache) spatialite_cleanup_ex(ctx->spatialite_cache);
     ctx->db = NULL;
     ctx->spatialite_cache = NULL;

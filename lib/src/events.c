@@ -224,7 +224,7 @@ int wg_nearest_scan(void *ud, double lon, double lat, char *worker_id, size_t n)
     sqlite3_stmt *st;
     int rc = wg_prepare(
         ctx,
-        "SELECT id, lon, lat FROM workers WHERE active = 1 AND on_duty = 1 AND lon IS NOT NULL"
+        "SELECT id, lon, lat FROM workers_now WHERE active = 1 AND on_duty = 1 AND lon IS NOT NULL"
         " AND lat IS NOT NULL ORDER BY id",
         &st);
     if (rc != WG_OK) return rc;
@@ -373,6 +373,21 @@ static int file_one(wg_ctx *ctx, const wg_lookup *lk, file_stmts *s, const wg_ev
                                            : wg_fail_sql(ctx, "cannot store an event's assignment");
 }
 
+/* Events are placed in the active generation. A lookup of another one (a server's index from
+ * before a publish another process has just committed) would file them where no reader looks:
+ * no assignment row in the active generation (wangge check: unassigned). Checked inside the
+ * filing transaction, so no publish can come in between; the caller reloads and files again. */
+static int check_lookup_active(wg_ctx *ctx, int64_t gen)
+{
+    int64_t active = 0;
+    int rc = wg_gen_active(ctx, &active);
+    if (rc == WG_OK && active != gen)
+        rc = wg_fail(ctx, WG_ECONFLICT,
+                     "the active generation changed (now %lld, not %lld) while filing: file again",
+                     (long long)active, (long long)gen);
+    return rc;
+}
+
 int wg_events_file(wg_ctx *ctx, const wg_lookup *lk, const wg_event_new *ev, size_t n,
                    wg_nearest_fn nearest, void *ud, int64_t now_ms, int64_t *ids)
 {
@@ -389,7 +404,8 @@ int wg_events_file(wg_ctx *ctx, const wg_lookup *lk, const wg_event_new *ev, siz
     file_stmts s = {0};
     rc = wg_begin(ctx);
     if (rc != WG_OK) return rc;
-    rc = file_stmts_prepare(ctx, &s);
+    rc = check_lookup_active(ctx, wg_lookup_generation(lk));
+    if (rc == WG_OK) rc = file_stmts_prepare(ctx, &s);
     for (size_t i = 0; rc == WG_OK && i < n; i++)
         rc = check_new(ctx, i, &ev[i], now_ms, s.cat);
     for (size_t i = 0; rc == WG_OK && i < n; i++) {

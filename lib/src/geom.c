@@ -20,6 +20,11 @@ const char *wg_geom_fault_name(int fault)
     return names[fault];
 }
 
+size_t wg_geom_max_vertices(const wg_ctx *ctx)
+{
+    return ctx && ctx->max_vertices ? ctx->max_vertices : WG_MAX_UNIT_VERTICES;
+}
+
 int wg_check_lonlat(double lon, double lat, char *detail, size_t detail_len)
 {
     if (!isfinite(lon) || !isfinite(lat)) {
@@ -63,7 +68,7 @@ static int read_position(json_object *pos, double *x, double *y, int *fault, cha
  * positions; *n gets the count. Positions beyond *budget are refused (the caller charges what
  * it keeps). NULL with *fault set on bad input; NULL with no fault when out of memory. */
 static double *read_positions(json_object *arr, const char *what, size_t extra, size_t budget,
-                              size_t *n, int *fault, char *detail, size_t dlen)
+                              size_t cap, size_t *n, int *fault, char *detail, size_t dlen)
 {
     if (!json_object_is_type(arr, json_type_array)) {
         *fault = WG_GF_MALFORMED;
@@ -73,7 +78,7 @@ static double *read_positions(json_object *arr, const char *what, size_t extra, 
     *n = json_object_array_length(arr);
     if (*n > budget) {
         *fault = WG_GF_TOO_MANY_VERTICES;
-        snprintf(detail, dlen, "more than %d vertices", WG_MAX_UNIT_VERTICES);
+        snprintf(detail, dlen, "more than %zu vertices", cap);
         return NULL;
     }
     double *xy = malloc((*n + extra) * 2 * sizeof *xy);
@@ -92,7 +97,8 @@ static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int *close_rings
                                 int *fault, char *detail, size_t dlen)
 {
     size_t n = 0;
-    double *xy = read_positions(ring, "ring", 1, *budget, &n, fault, detail, dlen);
+    double *xy = read_positions(ring, "ring", 1, *budget, wg_geom_max_vertices(ctx), &n, fault,
+                                detail, dlen);
     if (!xy) return NULL;
     int closed = n > 0 && xy[0] == xy[2 * (n - 1)] && xy[1] == xy[2 * (n - 1) + 1];
     if (n > 0 && !closed && close_rings) {
@@ -107,7 +113,7 @@ static GEOSGeometry *build_ring(wg_ctx *ctx, json_object *ring, int *close_rings
     }
     if (n > *budget) { /* closing added the one position too many */
         *fault = WG_GF_TOO_MANY_VERTICES;
-        snprintf(detail, dlen, "more than %d vertices", WG_MAX_UNIT_VERTICES);
+        snprintf(detail, dlen, "more than %zu vertices", wg_geom_max_vertices(ctx));
     } else if (n < 4) {
         *fault = WG_GF_TOO_FEW_POINTS;
         snprintf(detail, dlen, "ring has %zu positions, a closed ring needs at least 4", n);
@@ -130,7 +136,8 @@ static GEOSGeometry *build_line(wg_ctx *ctx, json_object *line, size_t *budget, 
                                 char *detail, size_t dlen)
 {
     size_t n = 0;
-    double *xy = read_positions(line, "line", 0, *budget, &n, fault, detail, dlen);
+    double *xy = read_positions(line, "line", 0, *budget, wg_geom_max_vertices(ctx), &n, fault,
+                                detail, dlen);
     if (!xy) return NULL;
     if (n < 2) {
         *fault = WG_GF_TOO_FEW_POINTS;
@@ -151,7 +158,7 @@ static GEOSGeometry *build_point(wg_ctx *ctx, json_object *pos, size_t *budget, 
     double x, y;
     if (*budget == 0) {
         *fault = WG_GF_TOO_MANY_VERTICES;
-        snprintf(detail, dlen, "more than %d vertices", WG_MAX_UNIT_VERTICES);
+        snprintf(detail, dlen, "more than %zu vertices", wg_geom_max_vertices(ctx));
         return NULL;
     }
     if (read_position(pos, &x, &y, fault, detail, dlen) != WG_OK) return NULL;
@@ -260,7 +267,7 @@ int wg_geom_from_geojson_any(wg_ctx *ctx, json_object *geometry, unsigned kinds,
         snprintf(detail, detail_len, "geometry has no coordinates array");
         return WG_EDATA;
     }
-    size_t budget = WG_MAX_UNIT_VERTICES;
+    size_t budget = wg_geom_max_vertices(ctx);
     int multi = t->multi_type >= 0;
     size_t np = multi ? json_object_array_length(coords) : 1;
     if (np == 0 || (t->kind == WG_GK_POINT && !multi && json_object_array_length(coords) == 0)) {
@@ -556,6 +563,12 @@ int wg_geom_label_point(wg_ctx *ctx, const GEOSGeometry *g, double *lon, double 
         const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, circle);
         int ok = cs && GEOSCoordSeq_getXY_r(h, cs, 0, lon, lat);
         GEOSGeom_destroy_r(h, circle);
+        /* GEOS 3.11 may put the centre outside a thin polygon (its search starts from cells
+         * whose centres all lie outside; found by tests/fuzz/fuzz_geojson): keep it only if
+         * it is on the polygon */
+        GEOSGeometry *pt = ok ? GEOSGeom_createPointFromXY_r(h, *lon, *lat) : NULL;
+        ok = pt && GEOSIntersects_r(h, best, pt) == 1;
+        GEOSGeom_destroy_r(h, pt);
         if (ok) return WG_OK;
     }
     return wg_geom_point_on_surface(ctx, best, lon, lat);

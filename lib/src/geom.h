@@ -21,9 +21,10 @@ enum wg_geom_fault {
 };
 const char *wg_geom_fault_name(int fault);
 
-/* Vertex cap for one unit: a city work grid has hundreds of vertices, a district tens of
- * thousands at most; 1M bounds memory and the cost of validation on hostile input. */
-#define WG_MAX_UNIT_VERTICES 1000000
+/* Vertex cap for one unit (the reason is beside WG_MAX_VERTICES in wangge/common.h); a
+ * context may lower it (wg_ctx_set_max_vertices): wg_geom_max_vertices gives the one in force. */
+#define WG_MAX_UNIT_VERTICES WG_MAX_VERTICES
+size_t wg_geom_max_vertices(const wg_ctx *ctx);
 
 /* Converts a GeoJSON Polygon/MultiPolygon object to a GEOS MultiPolygon. close_rings: NULL to
  * refuse unclosed rings; otherwise unclosed rings are closed by repeating their first position,
@@ -38,7 +39,7 @@ enum { WG_GK_POINT = 1, WG_GK_LINE = 2, WG_GK_POLYGON = 4, WG_GK_ANY = 7 };
 /* The general form: converts a GeoJSON Point, MultiPoint, LineString, MultiLineString, Polygon
  * or MultiPolygon whose kind is in `kinds` to the GEOS geometry of the same type (a Polygon
  * stays a Polygon). Same checks and conventions as wg_geom_from_geojson: coordinates finite
- * and in range, WG_MAX_UNIT_VERTICES positions in all, rings closed (or closed through
+ * and in range, wg_geom_max_vertices(ctx) positions in all, rings closed (or closed through
  * close_rings) with at least 4 positions; lines need at least 2 positions (too_few_points);
  * an empty coordinates array is WG_GF_EMPTY. Validity is NOT checked. */
 int wg_geom_from_geojson_any(wg_ctx *ctx, json_object *geometry, unsigned kinds, int *close_rings,

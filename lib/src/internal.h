@@ -16,6 +16,8 @@ struct wg_ctx {
     void *spatialite_cache; /* SpatiaLite's per-connection state */
     struct geod_geodesic wgs84;
     char geos_msg[512];     /* last message from GEOS's error handler */
+    size_t max_vertices;    /* vertex cap of one geometry read from GeoJSON; 0: WG_MAX_VERTICES */
+    int writing;            /* holds the process's writer lock (wg_begin .. commit/rollback) */
     char err[1024];
 };
 

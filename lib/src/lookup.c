@@ -3,6 +3,7 @@
 #include "wangge/pindex.h"
 #include "internal.h"
 #include "parallel.h"
+#include "store_schema.h"
 
 #include <json-c/json.h>
 #include <stdatomic.h>
@@ -14,11 +15,14 @@ struct wg_lookup {
     wg_unit_set *set;
     wg_pindex *level[4];      /* [1..3]; NULL for a level with no units */
     wg_worker_brief *workers; /* per unit (grids only); id NULL = none */
+    atomic_uchar *duty;       /* per unit: its worker's on-duty flag now (wg_lookup_set_duty) */
     _Atomic(char *) *text;    /* per unit i, JSON made on first use by wg_lookup_json:
-                                 [3i] the unit {"code","name"}, [3i+1] (grids) the answer's
-                                 members after the point for a point inside it, [3i+2] the
-                                 same without the worker's phone */
+                                 [TEXTS i] the unit {"code","name"}, then (grids) the answer's
+                                 members after the point for a point inside it, in the four
+                                 variants TEXT_MEMBERS(personal, on_duty) */
 };
+enum { TEXTS = 5 };
+#define TEXT_MEMBERS(personal, on_duty) (1 + 2 * !(personal) + !(on_duty))
 
 static char *dup_col(sqlite3_stmt *st, int col)
 {
@@ -76,8 +80,12 @@ int wg_lookup_load(wg_ctx *ctx, int64_t generation, wg_lookup **out)
     rc = wg_units_load(ctx, gen, 0, &lk->set);
     for (int level = 1; rc == WG_OK && level <= 3; level++) rc = build_level(ctx, lk, level);
     if (rc == WG_OK) rc = load_workers(ctx, lk);
-    if (rc == WG_OK && !(lk->text = calloc(3 * lk->set->n + 1, sizeof *lk->text)))
+    if (rc == WG_OK && !(lk->text = calloc(TEXTS * lk->set->n + 1, sizeof *lk->text)))
         rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
+    if (rc == WG_OK && !(lk->duty = calloc(lk->set->n + 1, sizeof *lk->duty)))
+        rc = wg_fail(ctx, WG_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == WG_OK && i < lk->set->n; i++)
+        atomic_init(&lk->duty[i], (unsigned char)(lk->workers[i].on_duty != 0));
     if (rc == WG_OK) {
         /* the indexes hold their own copies of the edges: drop the geometries */
         for (size_t i = 0; i < lk->set->n; i++) {
@@ -103,8 +111,9 @@ void wg_lookup_free(wg_lookup *lk)
         free((char *)lk->workers[i].phone);
     }
     free(lk->workers);
-    for (size_t i = 0; lk->text && i < 3 * lk->set->n; i++) free(atomic_load(&lk->text[i]));
+    for (size_t i = 0; lk->text && i < TEXTS * lk->set->n; i++) free(atomic_load(&lk->text[i]));
     free(lk->text);
+    free(lk->duty);
     if (lk->set) wg_unit_set_free(NULL, lk->set); /* no geometries left: no GEOS handle needed */
     free(lk);
 }
@@ -199,9 +208,43 @@ static char *json_text(json_object *o, size_t skip)
     return copy;
 }
 
+int wg_lookup_on_duty(const wg_lookup *lk, int32_t i)
+{
+    return wg_lookup_worker(lk, i) ? atomic_load_explicit(&lk->duty[i], memory_order_relaxed) : 0;
+}
+
+size_t wg_lookup_set_duty(wg_lookup *lk, const char *worker_id, int on_duty)
+{
+    size_t n = 0;
+    for (size_t i = 0; worker_id && i < lk->set->n; i++)
+        if (lk->workers[i].id && strcmp(lk->workers[i].id, worker_id) == 0) {
+            atomic_store_explicit(&lk->duty[i], (unsigned char)(on_duty != 0), memory_order_relaxed);
+            n++;
+        }
+    return n;
+}
+
+int wg_lookup_refresh_duty(wg_lookup *lk, wg_ctx *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "SELECT home_grid, id, on_duty FROM workers"
+                             " WHERE role = 'grid_worker' AND home_grid IS NOT NULL", &st);
+    if (rc != WG_OK) return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *grid = (const char *)sqlite3_column_text(st, 0), *id = (const char *)sqlite3_column_text(st, 1);
+        int32_t g = grid && id ? wg_unit_set_find(lk->set, WG_LEVEL_GRID, grid) : -1;
+        if (g >= 0 && lk->workers[g].id && strcmp(lk->workers[g].id, id) == 0)
+            atomic_store_explicit(&lk->duty[g], (unsigned char)(sqlite3_column_int(st, 2) != 0), memory_order_relaxed);
+    }
+    if (step != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read workers");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Members after the point for a point inside grid g: district, community, grid, worker and
  * "outside":false, with the closing brace. */
-static char *grid_members(const wg_lookup *lk, int32_t g, int personal)
+static char *grid_members(const wg_lookup *lk, int32_t g, int personal, int on_duty)
 {
     json_object *o = json_object_new_object();
     if (!o) return NULL;
@@ -216,21 +259,22 @@ static char *grid_members(const wg_lookup *lk, int32_t g, int personal)
         json_object_object_add(wj, "id", json_object_new_string(w->id));
         json_object_object_add(wj, "name", json_object_new_string(w->name));
         if (personal) json_object_object_add(wj, "phone", w->phone ? json_object_new_string(w->phone) : NULL);
-        json_object_object_add(wj, "on_duty", json_object_new_boolean(w->on_duty));
+        json_object_object_add(wj, "on_duty", json_object_new_boolean(on_duty));
     }
     json_object_object_add(o, "worker", wj);
     json_object_object_add(o, "outside", json_object_new_boolean(0));
     return json_text(o, 1);
 }
 
-/* The text in slot k of unit i (0: the unit, 1: grid members, 2: the same without the
- * phone), made once. Any thread. */
+/* The text in slot k of unit i (0: the unit, else TEXT_MEMBERS(personal, on_duty)), made
+ * once. Any thread. */
 static const char *cached(const wg_lookup *lk, int32_t i, int k)
 {
-    _Atomic(char *) *slot = &lk->text[3 * (size_t)i + (size_t)k];
+    _Atomic(char *) *slot = &lk->text[TEXTS * (size_t)i + (size_t)k];
     char *t = atomic_load_explicit(slot, memory_order_acquire);
     if (t) return t;
-    char *fresh = k ? grid_members(lk, i, k == 1) : json_text(unit_json(lk, i), 0), *expected = NULL;
+    char *fresh = k ? grid_members(lk, i, k <= 2, k == 1 || k == 3) : json_text(unit_json(lk, i), 0),
+         *expected = NULL;
     if (!fresh) return NULL;
     if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh, memory_order_acq_rel, memory_order_acquire))
         return fresh;
@@ -283,7 +327,7 @@ char *wg_lookup_json_ex(const wg_lookup *lk, const wg_hit *h, double lon, double
              (long long)wg_lookup_generation(lk));
     out_put(&b, num);
     if (h->grid >= 0) { /* inside a grid, the rest depends on the grid alone */
-        out_put(&b, cached(lk, h->grid, (flags & WG_LOOKUP_PERSONAL) ? 1 : 2));
+        out_put(&b, cached(lk, h->grid, TEXT_MEMBERS(flags & WG_LOOKUP_PERSONAL, wg_lookup_on_duty(lk, h->grid))));
     } else { /* outside: the nearest grid and its distance vary per point */
         out_put(&b, "\"district\":");
         out_unit(&b, lk, h->district);

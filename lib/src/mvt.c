@@ -109,10 +109,13 @@ static int reserve_geom(wg_mvt_layer *l, size_t more)
     return wg_grow((void **)&l->geom, &l->gcap, l->ngeom + more, sizeof *l->geom);
 }
 
+/* Deltas are taken modulo 2^32, as a decoder adding them up in 32 bits undoes them: x - cx in
+ * int arithmetic overflows (undefined behaviour) for far-apart coordinates such as INT32_MAX
+ * after INT32_MIN (found by tests/fuzz/fuzz_mvt). */
 static void move_cursor(wg_mvt_layer *l, int32_t x, int32_t y)
 {
-    l->geom[l->ngeom++] = zigzag(x - l->cx);
-    l->geom[l->ngeom++] = zigzag(y - l->cy);
+    l->geom[l->ngeom++] = zigzag((int32_t)((uint32_t)x - (uint32_t)l->cx));
+    l->geom[l->ngeom++] = zigzag((int32_t)((uint32_t)y - (uint32_t)l->cy));
     l->cx = x;
     l->cy = y;
 }
@@ -241,7 +244,7 @@ static int pack_layer(const wg_mvt_layer *l, packed_layer *p)
         m->n_tags = tag_end - f->tag0;
         m->tags = l->tags ? &l->tags[f->tag0] : NULL;
         m->n_geometry = f->ngeom;
-        m->geometry = &l->geom[f->geom0];
+        m->geometry = l->geom ? &l->geom[f->geom0] : NULL; /* NULL + 0 is undefined too */
         p->fp[k] = m;
     }
     for (size_t k = 0; k < l->nvals; k++) {

@@ -967,6 +967,14 @@ int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed)
             continue; /* CHECKs forbid it */
         uint32_t v = map_find(idx, &idx->ids, slot_key, w.id);
         pi_slot *sl = v ? slot_at(idx, v - 1) : NULL;
+        if (sl && sl->known && sl->has_pos && (!w.has_position || w.seen_ms < sl->seen_ms)) {
+            /* positions only move forward: the index may hold fixes the workers table gets at
+             * the next merge of the position inbox (wg_positions_merge) */
+            w.has_position = 1;
+            w.lon = sl->lon;
+            w.lat = sl->lat;
+            w.seen_ms = sl->seen_ms;
+        }
         if (!sl || !slot_same(idx, sl, &w)) {
             rc = wg_pi_put_locked(idx, &w);
             if (rc != WG_OK) rc = wg_fail(ctx, rc, "position index: out of memory");

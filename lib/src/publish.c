@@ -4,8 +4,11 @@
  * and dispatch read the active generation's assignments), in one transaction:
  *   1. outside the transaction: (publish only) validate the draft, and build the point index of
  *      the generation about to become active (wg_lookup_load: reads only);
- *   2. BEGIN IMMEDIATE; check that no other connection committed anything since step 1 began
- *      (PRAGMA data_version; this connection's own commits do not count); place every address
+ *   2. BEGIN IMMEDIATE; check that nothing the switch depends on changed since step 1 began:
+ *      the generations (ids, statuses, notes) and the target's units (a draft's revision,
+ *      wg_gen_revision; other generations' units never change). Other writes (events, GPS
+ *      fixes, workers, keys) go on meanwhile and do not count: the points are read inside the
+ *      transaction anyway. Then place every address
  *      and event with the index and write their assignment rows for that generation (the rows
  *      wg_assign writes; other generations' rows are not touched, and no assign run is
  *      recorded, so `wangge assign` still compares with the previous run); flip the statuses;
@@ -128,16 +131,29 @@ static int assign_kind(wg_ctx *ctx, const wg_lookup *lk, const char *kind, const
 
 /* ------------------------------------------------------------------ the switch */
 
-static int data_version(wg_ctx *ctx, int64_t *v)
+/* A stamp of what a switch to target depends on: every generation's id, status and note, and
+ * the target's revision while it is a draft. */
+static int switch_stamp(wg_ctx *ctx, int64_t target, int64_t *v)
 {
-    sqlite3_stmt *st;
-    int rc = wg_prepare(ctx, "PRAGMA data_version", &st);
+    uint64_t rev = 0, h = 1469598103934665603ULL; /* FNV-1a */
+    int rc = target > 0 ? wg_gen_revision(ctx, target, &rev) : WG_OK;
     if (rc != WG_OK) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *v = sqlite3_column_int64(st, 0);
-    else
-        rc = wg_fail_sql(ctx, "cannot read data_version");
+    sqlite3_stmt *st;
+    rc = wg_prepare(ctx, "SELECT id || ':' || status || ':' || coalesce(note, '') FROM generations ORDER BY id", &st);
+    if (rc != WG_OK) return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        for (; t && *t; t++) {
+            h ^= *t;
+            h *= 1099511628211ULL;
+        }
+        h ^= '\n';
+        h *= 1099511628211ULL;
+    }
+    if (step != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read generations");
     sqlite3_finalize(st);
+    *v = (int64_t)(h ^ rev);
     return rc;
 }
 
@@ -167,7 +183,7 @@ static int switch_tx(wg_ctx *ctx, kill_hook *h, int64_t v0, const wg_lookup *lk,
     hook_tick(h);
     int rc = wg_begin(ctx);
     hook_tick(h);
-    if (rc == WG_OK) rc = data_version(ctx, &v1);
+    if (rc == WG_OK) rc = switch_stamp(ctx, target, &v1);
     if (rc == WG_OK && v1 != v0)
         rc = wg_fail(ctx, WG_ECONFLICT, "the store changed during the switch to generation %lld",
                      (long long)target);
@@ -234,7 +250,7 @@ int wg_gen_publish(wg_ctx *ctx, double tol_m2, int force, int64_t *gen, struct w
         wg_lookup *lk = NULL;
         wg_report_free(r);
         r = NULL;
-        rc = data_version(ctx, &v0);
+        rc = switch_stamp(ctx, draft, &v0);
         if (rc == WG_OK) rc = check_draft(ctx, draft, tol_m2, force, &r);
         if (rc == WG_OK) rc = wg_lookup_load(ctx, draft, &lk);
         if (rc == WG_OK) rc = switch_tx(ctx, &h, v0, lk, 0);
@@ -275,7 +291,7 @@ int wg_gen_rollback(wg_ctx *ctx, int64_t *id)
     for (int attempt = 0; rc == WG_ECONFLICT && attempt < SWITCH_ATTEMPTS; attempt++) {
         int64_t v0 = 0, active = 0;
         wg_lookup *lk = NULL;
-        rc = data_version(ctx, &v0);
+        rc = switch_stamp(ctx, 0, &v0); /* the target is retired: only the generations count */
         if (rc == WG_OK) rc = wg_gen_active(ctx, &active);
         if (rc == WG_OK) rc = rollback_target(ctx, active, &target);
         if (rc == WG_OK) rc = wg_lookup_load(ctx, target, &lk);

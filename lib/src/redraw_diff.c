@@ -283,7 +283,7 @@ static int diff_workers(dstate *s)
 {
     sqlite3_stmt *st;
     int rc =
-        wg_prepare(s->ctx, "SELECT id, name, home_grid, lon, lat FROM workers ORDER BY id", &st);
+        wg_prepare(s->ctx, "SELECT id, name, home_grid, lon, lat FROM workers_now ORDER BY id", &st);
     int step = SQLITE_DONE;
     while (rc == WG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *home = (const char *)sqlite3_column_text(st, 2);

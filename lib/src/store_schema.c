@@ -33,9 +33,11 @@
  * newer than this build is refused rather than misread. */
 #include "store_schema.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const MIGRATE_TO_1 =
     "SELECT InitSpatialMetaData(0, 'WGS84');"
@@ -171,8 +173,33 @@ static const char *const MIGRATE_TO_3 =
     "  created_ms INTEGER NOT NULL,"
     "  revoked_ms INTEGER);";
 
+/* GPS fixes are first appended to position_inbox, keyed by time, so a batch of 1,000 fixes of
+ * 1,000 different workers writes a few pages, not one page of the track per worker; the inbox
+ * is moved into worker_positions and the workers' positions in one sorted pass now and then
+ * (wg_positions_merge). workers_now is the workers with their newest stored position, inbox
+ * included: what readers see. */
+static const char *const MIGRATE_TO_4 =
+    "CREATE TABLE position_inbox("
+    "  at_ms INTEGER NOT NULL,"
+    "  worker_id TEXT NOT NULL,"
+    "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    "  accuracy_m REAL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (at_ms, worker_id)) WITHOUT ROWID;"
+    "CREATE VIEW workers_now AS"
+    " SELECT w.id AS id, w.name AS name, w.phone AS phone, w.role AS role, w.home_grid AS home_grid,"
+    "  CASE WHEN i.at_ms > coalesce(w.seen_ms, i.at_ms - 1) THEN i.lon ELSE w.lon END AS lon,"
+    "  CASE WHEN i.at_ms > coalesce(w.seen_ms, i.at_ms - 1) THEN i.lat ELSE w.lat END AS lat,"
+    "  w.on_duty AS on_duty,"
+    "  max(coalesce(w.seen_ms, i.at_ms), coalesce(i.at_ms, w.seen_ms)) AS seen_ms, w.active AS active"
+    " FROM workers w LEFT JOIN"
+    "  (SELECT worker_id, lon, lat, max(at_ms) AS at_ms FROM position_inbox GROUP BY worker_id) i"
+    "  ON i.worker_id = w.id;";
+
 /* MIGRATIONS[v] moves a store from version v to v + 1. */
-static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1, MIGRATE_TO_2, MIGRATE_TO_3};
+static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1, MIGRATE_TO_2, MIGRATE_TO_3,
+                                                          MIGRATE_TO_4};
 
 /* The version stores are brought to; lowered only by tests (wg_schema_set_target). */
 static int target_version = WG_SCHEMA_VERSION;
@@ -204,19 +231,45 @@ char *wg_column_dup(sqlite3_stmt *st, int col)
     return t ? strdup((const char *)t) : NULL;
 }
 
+/* Writers of one process queue on a lock of their own before BEGIN IMMEDIATE: SQLite's busy
+ * handler would have them poll with sleeps of 1, 2, 5, 10 ... ms, while the lock hands over at
+ * once (a write transaction lasts about one fsync). Writers in other processes still meet
+ * SQLite's lock and busy timeout. A writer that waited WRITE_WAIT_S without getting the lock
+ * goes on to BEGIN IMMEDIATE anyway, so a transaction left open by mistake costs a timeout,
+ * never a hang. */
+#define WRITE_WAIT_S 10
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void wg_write_release(wg_ctx *ctx)
+{
+    if (ctx->writing) pthread_mutex_unlock(&write_mu);
+    ctx->writing = 0;
+}
+
 int wg_begin(wg_ctx *ctx)
 {
-    return wg_exec(ctx, "BEGIN IMMEDIATE");
+    if (!ctx->writing) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += WRITE_WAIT_S;
+        ctx->writing = pthread_mutex_timedlock(&write_mu, &ts) == 0;
+    }
+    int rc = wg_exec(ctx, "BEGIN IMMEDIATE");
+    if (rc != WG_OK) wg_write_release(ctx);
+    return rc;
 }
 
 int wg_commit(wg_ctx *ctx)
 {
-    return wg_exec(ctx, "COMMIT");
+    int rc = wg_exec(ctx, "COMMIT");
+    if (rc == WG_OK || sqlite3_get_autocommit(ctx->db)) wg_write_release(ctx);
+    return rc;
 }
 
 void wg_rollback(wg_ctx *ctx)
 {
     if (!sqlite3_get_autocommit(ctx->db)) sqlite3_exec(ctx->db, "ROLLBACK", NULL, NULL, NULL);
+    wg_write_release(ctx);
 }
 
 int wg_commit_or_rollback(wg_ctx *ctx, int rc)
@@ -276,7 +329,9 @@ int wg_schema_prepare(wg_ctx *ctx, int writable)
         rc = wg_exec(ctx, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
         if (rc != WG_OK) return rc;
     }
-    rc = wg_exec(ctx, "PRAGMA foreign_keys = ON;");
+    /* Writers cache more pages (64 MiB, not SQLite's 2 MiB): a batch of fixes may check each
+     * against the track's key, anywhere in the file. */
+    rc = wg_exec(ctx, writable ? "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;" : "PRAGMA foreign_keys = ON;");
     if (rc != WG_OK) return rc;
     int version;
     rc = read_version(ctx, &version);

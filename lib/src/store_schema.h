@@ -16,6 +16,9 @@ void wg_schema_set_target(int version);
 int wg_exec(wg_ctx *ctx, const char *sql);
 /* Prepares a statement; on failure records the SQL error on ctx. */
 int wg_prepare(wg_ctx *ctx, const char *sql, sqlite3_stmt **out);
+/* Lets go of the process's writer lock if ctx holds it (wg_begin takes it; commit and rollback
+ * let go); for closing a connection in the middle of a transaction. */
+void wg_write_release(wg_ctx *ctx);
 /* A copy of column col of the current row as text (the caller frees it); NULL for SQL NULL,
  * and when memory runs out. */
 char *wg_column_dup(sqlite3_stmt *st, int col);

@@ -1,23 +1,28 @@
 /* Workers in the store: registration, duty, GPS fixes and their track, retention; and the JSON
  * of workers and nearest answers (see wangge/workers.h for the model).
  *
- * Fixes. A batch is one transaction with prepared statements:
- *   1. per fix, in batch order: INSERT OR IGNORE the fix, guarded by EXISTS(an active worker
- *      with that id): one row inserted means stored; none means a duplicate (stored before or
- *      earlier in the batch), an unknown or a deregistered worker, told apart by a SELECT
- *      (rare);
- *   2. per worker of the stored fixes: UPDATE workers SET position, seen_ms WHERE id AND
- *      seen_ms < at_ms. A worker with one fix in the batch takes that UPDATE alone (a row
- *      changed: current; none: out of order). A worker with several (a phone uploading its
- *      buffer) takes one SELECT of seen_ms, the outcomes worked out in batch order, and one
- *      UPDATE to its newest fix: 1,000 fixes of one worker cost two statements, not 1,000. The
- *      guard in SQL keeps positions monotonic in device time even against other processes.
- * The transaction is BEGIN IMMEDIATE: nothing else writes between the SELECT and the UPDATE.
- * After the commit the workers' newest fixes move the index, under its writers' lock held since
- * before BEGIN, so the index never shows a position the store does not have.
- * Cost: the track is keyed (worker_id, at_ms), so a batch of 1,000 fixes of 1,000 different
- * workers dirties about 1,000 leaf pages (the write-ahead log writes them all at commit), while
- * 1,000 fixes of one worker append to one or two: bench/run_nearest.sh measures both. */
+ * Fixes. A batch is one transaction (BEGIN IMMEDIATE) with prepared statements:
+ *   1. per fix, in batch order: INSERT OR IGNORE it into position_inbox (keyed by time, so a
+ *      batch appends to a few pages however many workers it names), guarded by EXISTS(an active
+ *      worker with that id) AND NOT EXISTS(the same fix in the track): one row inserted means
+ *      stored; none means a duplicate (stored before or earlier in the batch), an unknown or a
+ *      deregistered worker, told apart by a SELECT (rare);
+ *   2. per worker of the stored fixes, in batch order: current when newer than the worker's
+ *      newest stored fix and everything before it in the batch, else out of order. The newest
+ *      stored fix comes from the position index when there is one (the server: it holds every
+ *      worker's newest fix, and its writers' lock is held from before BEGIN to after the index
+ *      is moved, so it cannot be stale against this process's writes); without one (the CLI) the
+ *      inbox is merged first, so the workers table has it.
+ * wg_positions_merge moves the inbox into the track (worker_positions, keyed (worker_id, at_ms))
+ * in one pass sorted by worker, and each worker's newest fix into workers (guarded by seen_ms:
+ * positions stay monotonic in device time whoever merges). The server merges about once a
+ * second and at start and stop; the CLI merges in its own transaction. Readers see the inbox
+ * through the view workers_now and the track queries, so a fix is visible once committed.
+ * Cost: a batch of 1,000 fixes of 1,000 different workers used to dirty about 1,000 leaf pages
+ * of the track (and a page of workers per ~25 workers) at every commit; now it appends to the
+ * inbox, and a merge writes each worker's track tail once per merge, however many batches
+ * came in between. bench/run_nearest.sh measures both shapes of batch.
+ */
 #include "posindex.h"
 #include "internal.h"
 #include "store_schema.h"
@@ -148,7 +153,7 @@ int wg_worker_get(wg_ctx *ctx, const char *id, wg_worker *out)
     memset(out, 0, sizeof *out);
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
     sqlite3_stmt *st;
-    int rc = wg_prepare(ctx, "SELECT " WORKER_COLS " FROM workers WHERE id = ?", &st);
+    int rc = wg_prepare(ctx, "SELECT " WORKER_COLS " FROM workers_now WHERE id = ?", &st);
     if (rc != WG_OK) return rc;
     sqlite3_bind_text(st, 1, id ? id : "", -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
@@ -168,7 +173,7 @@ int wg_workers_list(wg_ctx *ctx, wg_worker **out, size_t *n)
     *n = 0;
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
     sqlite3_stmt *st;
-    int rc = wg_prepare(ctx, "SELECT " WORKER_COLS " FROM workers ORDER BY id", &st);
+    int rc = wg_prepare(ctx, "SELECT " WORKER_COLS " FROM workers_now ORDER BY id", &st);
     if (rc != WG_OK) return rc;
     wg_worker *v = NULL;
     size_t cap = 0, k = 0;
@@ -331,9 +336,10 @@ int wg_worker_set_duty(wg_ctx *ctx, wg_posindex *idx, const char *id, int on_dut
 
 typedef struct fix_job {
     wg_ctx *ctx;
+    wg_posindex *idx; /* NULL: the newest stored fix comes from the workers table */
     const wg_fix *fixes;
     wg_fix_result *res;
-    sqlite3_stmt *ins, *upd, *why, *seen;
+    sqlite3_stmt *ins, *ins_new, *why, *seen;
     int64_t now, earliest, latest;
 } fix_job;
 
@@ -366,7 +372,21 @@ static int step_changes(fix_job *j, sqlite3_stmt *st, int *changed)
 static int insert_fix(fix_job *j, size_t i)
 {
     const wg_fix *f = &j->fixes[i];
-    sqlite3_stmt *ins = j->ins;
+    int known_active, newer = 0;
+    int64_t known_seen;
+    if (j->idx) {
+        if (wg_pi_known_locked(j->idx, f->worker_id, &known_active, &known_seen)) {
+            /* newer than the worker's newest fix: it cannot be in the track (nor in the inbox
+             * before this batch), so the track's key need not be searched */
+            newer = f->at_ms > known_seen;
+        } else {
+            /* registered by another process since the last sync: the index learns it (as
+             * stored before this batch) before its first fix of the batch is stored */
+            int rc = refresh_index(j->ctx, j->idx, f->worker_id);
+            if (rc != WG_OK && rc != WG_ENOTFOUND) return rc;
+        }
+    }
+    sqlite3_stmt *ins = newer ? j->ins_new : j->ins;
     sqlite3_bind_text(ins, 1, f->worker_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(ins, 2, f->at_ms);
     sqlite3_bind_double(ins, 3, f->lon);
@@ -394,19 +414,6 @@ static int insert_fix(fix_job *j, size_t i)
     return WG_OK;
 }
 
-/* Moves the stored position to fix i if it is newer (the guard in SQL); *moved says if it did. */
-static int update_position(fix_job *j, size_t i, int *moved)
-{
-    const wg_fix *f = &j->fixes[i];
-    sqlite3_stmt *upd = j->upd;
-    sqlite3_bind_text(upd, 1, f->worker_id, -1, SQLITE_STATIC);
-    sqlite3_bind_double(upd, 2, f->lon);
-    sqlite3_bind_double(upd, 3, f->lat);
-    sqlite3_bind_int64(upd, 4, f->at_ms);
-    *moved = 0;
-    return step_changes(j, upd, moved);
-}
-
 /* A stored fix in the position pass: sorted by worker, then batch order. */
 typedef struct fix_ref {
     const char *worker_id;
@@ -420,11 +427,26 @@ static int by_worker(const void *a, const void *b)
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* The stored fixes, worker by worker: a worker with one fix in the batch takes one guarded
- * UPDATE (its changes() tell current from out of order); a worker with several (a phone
- * uploading its buffer) takes one SELECT of seen_ms, the outcomes in batch order (current when
- * newer than everything before it), and one UPDATE to the newest. *last[i] is set for the fix
- * that is the worker's position after the batch (for the index). */
+/* The newest fix stored before this batch for worker id (INT64_MIN: none). */
+static int stored_newest(fix_job *j, const char *id, int64_t *newest)
+{
+    int active;
+    *newest = INT64_MIN;
+    if (j->idx) {
+        if (!wg_pi_known_locked(j->idx, id, &active, newest)) *newest = INT64_MIN;
+        return WG_OK;
+    }
+    sqlite3_bind_text(j->seen, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(j->seen);
+    if (s == SQLITE_ROW && sqlite3_column_type(j->seen, 0) != SQLITE_NULL)
+        *newest = sqlite3_column_int64(j->seen, 0);
+    sqlite3_reset(j->seen);
+    return s == SQLITE_ROW || s == SQLITE_DONE ? WG_OK : wg_fail_sql(j->ctx, "cannot read worker");
+}
+
+/* The stored fixes, worker by worker, in batch order within a worker: current when newer than
+ * everything stored before (and earlier in the batch), else out of order. *last[i] is set for
+ * the fix that is the worker's position after the batch (for the index). */
 static int position_pass(fix_job *j, size_t n, unsigned char *last)
 {
     fix_ref *order = malloc((n ? n : 1) * sizeof *order);
@@ -438,25 +460,10 @@ static int position_pass(fix_job *j, size_t n, unsigned char *last)
         size_t e = g + 1;
         while (e < m && strcmp(order[e].worker_id, order[g].worker_id) == 0)
             e++;
-        int moved = 0;
-        if (e - g == 1) {
-            rc = update_position(j, order[g].i, &moved);
-            if (!moved)
-                j->res[order[g].i].outcome = WG_FIX_TRACK;
-            else
-                last[order[g].i] = 1;
-            g = e;
-            continue;
-        }
-        sqlite3_bind_text(j->seen, 1, order[g].worker_id, -1, SQLITE_STATIC);
-        int s = sqlite3_step(j->seen);
-        int64_t newest = s == SQLITE_ROW && sqlite3_column_type(j->seen, 0) != SQLITE_NULL
-                             ? sqlite3_column_int64(j->seen, 0)
-                             : INT64_MIN;
-        sqlite3_reset(j->seen);
-        if (s != SQLITE_ROW && s != SQLITE_DONE) rc = wg_fail_sql(j->ctx, "cannot read worker");
+        int64_t newest;
+        rc = stored_newest(j, order[g].worker_id, &newest);
         size_t top = SIZE_MAX;
-        for (size_t k = g; rc == WG_OK && k < e; k++) { /* batch order within a worker */
+        for (size_t k = g; rc == WG_OK && k < e; k++) {
             size_t i = order[k].i;
             if (j->fixes[i].at_ms > newest) {
                 newest = j->fixes[i].at_ms;
@@ -465,29 +472,67 @@ static int position_pass(fix_job *j, size_t n, unsigned char *last)
                 j->res[i].outcome = WG_FIX_TRACK;
             }
         }
-        if (rc == WG_OK && top != SIZE_MAX) {
-            rc = update_position(j, top, &moved);
-            if (rc == WG_OK) last[top] = 1; /* the guard holds: nothing newer can have come in */
-        }
+        if (top != SIZE_MAX) last[top] = 1;
         g = e;
     }
     free(order);
     return rc;
 }
 
+/* Moves the inbox into the track and the workers' positions (inside the caller's
+ * transaction). *moved (may be NULL) gets the number of fixes moved. */
+static int merge_inbox(wg_ctx *ctx, size_t *moved)
+{
+    if (moved) *moved = 0;
+    int rc = wg_exec(ctx, "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat, accuracy_m,"
+                          " received_ms)"
+                          " SELECT worker_id, at_ms, lon, lat, accuracy_m, received_ms FROM position_inbox"
+                          " WHERE worker_id IN (SELECT id FROM workers) ORDER BY worker_id, at_ms;"
+                          "UPDATE workers SET lon = n.lon, lat = n.lat, seen_ms = n.at_ms FROM"
+                          " (SELECT worker_id, lon, lat, max(at_ms) AS at_ms FROM position_inbox"
+                          "  GROUP BY worker_id) AS n"
+                          " WHERE workers.id = n.worker_id AND (workers.seen_ms IS NULL OR"
+                          " workers.seen_ms < n.at_ms);");
+    if (rc != WG_OK) return rc;
+    sqlite3_stmt *st;
+    rc = wg_prepare(ctx, "DELETE FROM position_inbox", &st);
+    if (rc != WG_OK) return rc;
+    if (sqlite3_step(st) != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot empty the position inbox");
+    else if (moved) *moved = (size_t)sqlite3_changes(ctx->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int wg_positions_merge(wg_ctx *ctx, size_t *moved)
+{
+    if (moved) *moved = 0;
+    if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    int rc = wg_begin(ctx);
+    if (rc == WG_OK) rc = merge_inbox(ctx, moved);
+    if (rc == WG_OK) rc = wg_commit(ctx);
+    if (rc != WG_OK) {
+        wg_rollback(ctx);
+        if (moved) *moved = 0;
+    }
+    return rc;
+}
+
 static int fix_statements(fix_job *j)
 {
     int rc = wg_prepare(j->ctx,
-                        "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat, "
-                        "accuracy_m, received_ms)"
-                        " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
-                        " WHERE EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)",
+                        "INSERT OR IGNORE INTO position_inbox(at_ms, worker_id, lon, lat, accuracy_m,"
+                        " received_ms)"
+                        " SELECT ?2, ?1, ?3, ?4, ?5, ?6"
+                        " WHERE EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)"
+                        " AND NOT EXISTS (SELECT 1 FROM worker_positions WHERE worker_id = ?1 AND at_ms = ?2)",
                         &j->ins);
     if (rc == WG_OK)
         rc = wg_prepare(j->ctx,
-                        "UPDATE workers SET lon = ?2, lat = ?3, seen_ms = ?4"
-                        " WHERE id = ?1 AND (seen_ms IS NULL OR seen_ms < ?4)",
-                        &j->upd);
+                        "INSERT OR IGNORE INTO position_inbox(at_ms, worker_id, lon, lat, accuracy_m,"
+                        " received_ms)"
+                        " SELECT ?2, ?1, ?3, ?4, ?5, ?6"
+                        " WHERE EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)",
+                        &j->ins_new);
     if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT active FROM workers WHERE id = ?", &j->why);
     if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT seen_ms FROM workers WHERE id = ?", &j->seen);
     return rc;
@@ -500,8 +545,7 @@ int wg_positions_add(wg_ctx *ctx, wg_posindex *idx, const wg_fix *fixes, size_t 
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
     wg_track_policy p = {0};
     if (pol) p = *pol;
-    fix_job j = {ctx, fixes, results, NULL, NULL, NULL, NULL, p.now_ms ? p.now_ms : clock_ms(),
-                 0,   0};
+    fix_job j = {ctx, idx, fixes, results, NULL, NULL, NULL, NULL, p.now_ms ? p.now_ms : clock_ms(), 0, 0};
     j.latest = j.now + (p.max_future_ms > 0 ? p.max_future_ms : WG_FIX_FUTURE_MS);
     j.earliest = j.now - (p.retention_ms > 0 ? p.retention_ms : WG_TRACK_RETENTION_MS);
     if (!j.res) j.res = malloc((n ? n : 1) * sizeof *j.res);
@@ -513,6 +557,7 @@ int wg_positions_add(wg_ctx *ctx, wg_posindex *idx, const wg_fix *fixes, size_t 
     }
     if (idx) wg_pi_lock(idx);
     int rc = wg_begin(ctx);
+    if (rc == WG_OK && !idx) rc = merge_inbox(ctx, NULL); /* the workers table is then exact */
     if (rc == WG_OK) rc = fix_statements(&j);
     for (size_t i = 0; rc == WG_OK && i < n; i++) {
         const char *fault = fix_fault(&j, &fixes[i]);
@@ -522,8 +567,9 @@ int wg_positions_add(wg_ctx *ctx, wg_posindex *idx, const wg_fix *fixes, size_t 
             rc = insert_fix(&j, i);
     }
     if (rc == WG_OK) rc = position_pass(&j, n, last);
+    if (rc == WG_OK && !idx) rc = merge_inbox(ctx, NULL);
     sqlite3_finalize(j.ins);
-    sqlite3_finalize(j.upd);
+    sqlite3_finalize(j.ins_new);
     sqlite3_finalize(j.why);
     sqlite3_finalize(j.seen);
     if (rc == WG_OK) rc = wg_commit(ctx);
@@ -563,7 +609,9 @@ int wg_track_get(wg_ctx *ctx, const char *worker_id, int64_t from_ms, int64_t to
     sqlite3_stmt *st;
     rc = wg_prepare(ctx,
                     "SELECT at_ms, lon, lat, accuracy_m, received_ms FROM worker_positions"
-                    " WHERE worker_id = ? AND at_ms BETWEEN ? AND ? ORDER BY at_ms LIMIT ?",
+                    " WHERE worker_id = ?1 AND at_ms BETWEEN ?2 AND ?3"
+                    " UNION ALL SELECT at_ms, lon, lat, accuracy_m, received_ms FROM position_inbox"
+                    " WHERE worker_id = ?1 AND at_ms BETWEEN ?2 AND ?3 ORDER BY 1 LIMIT ?4",
                     &st);
     if (rc != WG_OK) return rc;
     sqlite3_bind_text(st, 1, worker_id, -1, SQLITE_STATIC);
@@ -629,7 +677,9 @@ int wg_track_prune(wg_ctx *ctx, int64_t before_ms, size_t *deleted)
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
     char(*ids)[WG_WORKER_ID_MAX + 1];
     size_t n, gone = 0;
-    int rc = all_ids(ctx, &ids, &n);
+    int rc = wg_positions_merge(ctx, NULL); /* then the track holds every fix */
+    if (rc != WG_OK) return rc;
+    rc = all_ids(ctx, &ids, &n);
     sqlite3_stmt *del = NULL;
     if (rc == WG_OK)
         rc =

@@ -19,7 +19,7 @@ fresh_work "$3/http-plan"
 start_server "$WORK/server.log" --store "$S" --geodata "$SRC/geodata"
 P=$("$W" -s "$S" key create --role planner 2> /dev/null)
 V=$("$W" -s "$S" key create --role viewer 2> /dev/null)
-PK=(-H "X-API-Key: $P")
+PK=(-H "X-API-Key: $P" -H 'Content-Type: application/json') # curl -d would say form-urlencoded: 415
 
 # --- who may do what
 expect_status 200 GET "$BASE/v1/generations"

@@ -66,7 +66,7 @@ expect_eq "$body" "$("$W" -s "$S" workers nearest --k 3 --role officer --on-duty
 expect_status 200 GET "$BASE/v1/workers/nearest?$P&k=100&on_duty=false" "${AV[@]}"
 expect_not_in '"on_duty":true,"lon"' "$body"
 n_off=$(echo "$body" | grep -o '"count":[0-9]*' | cut -d: -f2)
-expect_eq "$n_off" "$(sqlite3 "$S" "SELECT count(*) FROM workers WHERE on_duty = 0 AND lon IS NOT NULL")" "every off-duty worker"
+expect_eq "$n_off" "$(sqlite3 "$S" "SELECT count(*) FROM workers_now WHERE on_duty = 0 AND lon IS NOT NULL")" "every off-duty worker"
 grid=$(curl -s "$BASE/v1/lookup?$P" | sed 's/.*"grid":{"code":"\([0-9]*\)".*/\1/')
 expect_status 200 GET "$BASE/v1/workers/nearest?$P&grid=same&on_duty=any" "${AV[@]}"
 expect_in "\"grid\":\"$grid\",\"community\":null},\"generation\":1,\"count\":1" "$body"
@@ -138,9 +138,25 @@ expect_status 403 GET "$BASE/v1/workers" "${AV[@]}"
 expect_status 200 POST "$BASE/v1/workers/T001/duty" "${AD[@]}" -H 'Content-Type: application/json' -d '{"on_duty":false}'
 expect_in '"on_duty":false' "$body"
 expect_status 403 POST "$BASE/v1/workers/T001/duty" "${AW[@]}" -H 'Content-Type: application/json' -d '{"on_duty":true}'
+# lookups in the worker's grid show the duty as it is now (set over HTTP, or by the CLI)
+G1=$(SQ "$S" "SELECT X(p) || '&lat=' || Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM units
+  WHERE level = 3 AND code = '440307006001001' AND last_gen IS NULL)")
+expect_status 200 GET "$BASE/v1/lookup?lon=$G1"
+expect_in '"worker":{"id":"W440307006001001","name":"' "$body"
+expect_in '"on_duty":true},"outside":false' "$body"
 expect_status 200 POST "$BASE/v1/workers/W440307006001001/duty" "${AW[@]}" -H 'Content-Type: application/json' -d '{"on_duty":false}'
 expect_in '"on_duty":false' "$body"
 expect_not_in 'phone' "$body"
+for i in 1 2 3 4; do # every server thread
+  expect_status 200 GET "$BASE/v1/lookup?lon=$G1"
+  expect_in '"on_duty":false},"outside":false' "$body"
+done
+"$W" -s "$S" workers duty W440307006001001 on > /dev/null 2>&1 || fail "CLI duty on"
+sleep 1.2 # changes by other processes are picked up within a second
+for i in 1 2 3 4; do
+  expect_status 200 GET "$BASE/v1/lookup?lon=$G1"
+  expect_in '"on_duty":true},"outside":false' "$body"
+done
 expect_status 200 POST "$BASE/v1/workers/W440307006001001/duty" "${AW[@]}" -H 'Content-Type: application/json' -d '{"on_duty":true}'
 expect_status 403 POST "$BASE/v1/workers/T001/duty" "${AV[@]}" -H 'Content-Type: application/json' -d '{"on_duty":true}'
 expect_status 404 POST "$BASE/v1/workers/nobody/duty" "${AD[@]}" -H 'Content-Type: application/json' -d '{"on_duty":true}'
@@ -177,7 +193,7 @@ expect_in '"count":13,"current":2,"out_of_order":1,"duplicate":1,"rejected":9,' 
 got=$(echo "$body" | grep -o '"status":"[a-z_]*"\(,"reason":"[a-z_]*"\)\?' | sed 's/"status"://; s/,"reason":/:/; s/"//g' | tr '\n' ' ')
 expect_eq "$got" "current out_of_order duplicate rejected:future rejected:too_old rejected:unknown_worker rejected:bad_item rejected:bad_coordinates rejected:bad_time rejected:bad_item rejected:bad_accuracy rejected:bad_item current " "per-item results"
 expect_in '"message":"the fix lies more than 5 minutes in the future' "$body"
-expect_eq "$(sqlite3 "$S" "SELECT count(*) FROM worker_positions")" "3" "fixes stored"
+expect_eq "$(sqlite3 "$S" "SELECT (SELECT count(*) FROM worker_positions) + (SELECT count(*) FROM position_inbox)")" "3" "fixes stored"
 # the same batch again: the stored fixes are duplicates now
 expect_status 200 POST "$BASE/v1/positions" "${AD[@]}" -H 'Content-Type: application/json' --data-binary "@$WORK/batch.json"
 expect_in '"current":0,"out_of_order":0,"duplicate":4,' "$body"
@@ -188,7 +204,7 @@ expect_in '"count":1,"current":1' "$body"
 # GCJ-02 input
 expect_status 200 POST "$BASE/v1/positions?crs=gcj02" "${AD[@]}" -H 'Content-Type: application/json' \
   -d "[{\"worker_id\":\"W440307006001003\",\"lon\":114.4750,\"lat\":22.6271,\"at\":$now}]"
-expect_eq "$(sqlite3 "$S" "SELECT abs(lon - $clon) < 1e-6 AND abs(lat - $clat) < 1e-6 FROM workers WHERE id = 'W440307006001003'")" \
+expect_eq "$(sqlite3 "$S" "SELECT abs(lon - $clon) < 1e-6 AND abs(lat - $clat) < 1e-6 FROM workers_now WHERE id = 'W440307006001003'")" \
   "1" "GCJ-02 fix stored as WGS84 ($clon $clat)"
 # limits and bad bodies
 awk -v t="$now" 'BEGIN { printf "["; for (i = 0; i < 101; i++) printf "%s{\"worker_id\":\"T001\",\"lon\":114.47,\"lat\":22.63,\"at\":%d}", (i ? "," : ""), t - i; print "]" }' > "$WORK/big.json"
@@ -283,8 +299,42 @@ expect_exit 0 "$W" -s "$S" workers remove T002
 expect_exit 2 "$W" -s "$S" workers duty T002 on
 expect_exit 0 "$W" -s "$S" workers prune --days 0.5 --now "$((now + 86400000))"
 expect_in "pruned " "$out"
-expect_eq "$(sqlite3 "$S" "SELECT count(*) FROM worker_positions WHERE worker_id = 'T002'")" "0" "pruned"
+expect_eq "$(sqlite3 "$S" "SELECT (SELECT count(*) FROM worker_positions WHERE worker_id = 'T002') + (SELECT count(*) FROM position_inbox WHERE worker_id = 'T002')")" "0" "pruned"
 expect_exit 0 "$W" -s "$S" workers list
 expect_eq "$(echo "$out" | head -1)" "id,name,phone,role,home_grid,on_duty,active,lon,lat,seen_at" "CLI list header"
 expect_eq "$(echo "$out" | grep -c '^T00[12],')" "2" "CLI list"
+
+# --- the position inbox across a crash and a clean stop: every acknowledged fix ends up in the
+# track, the newest as the worker's position, and nothing is left waiting
+start_server "$WORK/server1.log" --store "$S"
+WK=W440307006001004
+inbox() { sqlite3 "$S" "SELECT count(*) FROM position_inbox"; }
+stored() { sqlite3 "$S" "SELECT count(*) FROM worker_positions WHERE worker_id = '$WK'"; }
+before=$(( $(stored) + $(sqlite3 "$S" "SELECT count(*) FROM position_inbox WHERE worker_id = '$WK'") ))
+t=$(( $(date -u +%s%3N) - 60000 ))
+batch() { # batch FIRST N: N fixes of $WK a second apart from FIRST
+  awk -v w=$WK -v t0="$1" -v n="$2" 'BEGIN { printf "["; for (i = 0; i < n; i++)
+    printf "%s{\"worker_id\":\"%s\",\"lon\":%.5f,\"lat\":22.63,\"at\":%.0f}", (i ? "," : ""), w, 114.47 + i / 1e5, t0 + 1000 * i
+    printf "]" }' > "$WORK/inbox.json"
+}
+batch "$t" 20
+expect_status 200 POST "$BASE/v1/positions" "${AD[@]}" -H 'Content-Type: application/json' --data-binary "@$WORK/inbox.json"
+expect_in '"current":20,' "$body"
+batch "$((t + 20000))" 20
+expect_status 200 POST "$BASE/v1/positions" "${AD[@]}" -H 'Content-Type: application/json' --data-binary "@$WORK/inbox.json"
+expect_in '"current":20,' "$body"
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2> /dev/null; SERVER_PID=
+echo "inbox after SIGKILL: $(inbox) fixes waiting"
+start_server "$WORK/server2.log" --store "$S"
+expect_eq "$(inbox)" "0" "the inbox is merged at start"
+expect_eq "$(stored)" "$((before + 40))" "every acknowledged fix in the track after a crash"
+expect_eq "$(sqlite3 "$S" "SELECT seen_ms || ' ' || lon FROM workers WHERE id = '$WK'")" "$((t + 39000)) 114.47019" "newest fix is the position"
+batch "$((t + 40000))" 5
+expect_status 200 POST "$BASE/v1/positions" "${AD[@]}" -H 'Content-Type: application/json' --data-binary "@$WORK/inbox.json"
+expect_in '"current":5,' "$body"
+expect_status 200 GET "$BASE/v1/workers/$WK" "${AD[@]}"
+expect_in "\"seen_ms\":$((t + 44000))}" "$body"
+stop_server
+expect_eq "$(inbox)" "0" "the inbox is merged at a clean stop"
+expect_eq "$(stored)" "$((before + 45))" "every acknowledged fix in the track after a stop"
 finish

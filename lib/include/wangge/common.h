@@ -66,8 +66,16 @@ WG_API const char *wg_rc_name(int rc);
 /* The context's GEOS handle, for callers that build geometries to pass in. Owned by ctx. */
 WG_API GEOSContextHandle_t wg_geos(wg_ctx *ctx);
 
+/* Vertex cap of one geometry (one feature) read from GeoJSON: a city work grid has hundreds of
+ * vertices, a district tens of thousands at most; 1M bounds memory and the cost of validation
+ * on hostile input. A feature above the cap is refused with the fault too_many_vertices. */
+#define WG_MAX_VERTICES 1000000
+/* Lowers the vertex cap for geometries read on ctx (e.g. a server's limit for request
+ * bodies); n from 4 to WG_MAX_VERTICES, or 0 for WG_MAX_VERTICES. WG_EINVAL otherwise. */
+WG_API int wg_ctx_set_max_vertices(wg_ctx *ctx, size_t n);
+
 /* Schema version this build creates and understands. */
-#define WG_SCHEMA_VERSION 3
+#define WG_SCHEMA_VERSION 4
 
 #ifdef __cplusplus
 }

@@ -38,8 +38,18 @@ WG_API int64_t wg_lookup_generation(const wg_lookup *lk);
 /* Unit metadata by index (geometry not kept: geom is NULL). Owned by lk. */
 WG_API const wg_unit *wg_lookup_unit(const wg_lookup *lk, int32_t i);
 WG_API size_t wg_lookup_count(const wg_lookup *lk, int level);
-/* The grid worker of unit i (a grid), or NULL if none is known. */
+/* The grid worker of unit i (a grid), or NULL if none is known. Its on_duty is as loaded; the
+ * flag now is wg_lookup_on_duty. */
 WG_API const wg_worker_brief *wg_lookup_worker(const wg_lookup *lk, int32_t i);
+/* Whether the grid worker of unit i is on duty now (0 when the unit has none). */
+WG_API int wg_lookup_on_duty(const wg_lookup *lk, int32_t i);
+/* Records that worker_id went on or off duty: answers made from now on (any thread, while
+ * others answer) show it. Returns the number of grids it is the worker of. Names, phones and
+ * who works which grid stay as loaded; a new load picks those up. */
+WG_API size_t wg_lookup_set_duty(wg_lookup *lk, const char *worker_id, int on_duty);
+/* Reads every grid worker's on-duty flag from the store again (e.g. after another process
+ * changed them). */
+WG_API int wg_lookup_refresh_duty(wg_lookup *lk, wg_ctx *ctx);
 /* One point. ctx is the calling thread's context. */
 WG_API void wg_lookup_point(const wg_lookup *lk, wg_ctx *ctx, double lon, double lat,
                             wg_hit *out);

@@ -81,6 +81,75 @@ WG_API void wg_unit_set_free(wg_ctx *ctx, wg_unit_set *set);
 /* Index of the unit with this code in the set, or -1 (binary search within its level). */
 WG_API int32_t wg_unit_set_find(const wg_unit_set *set, int level, const char *code);
 
+/* ---------------------------------------------------------------- check and backup */
+
+/* One check of wg_store_check. Structural checks (integrity, foreign_keys, spatial_index,
+ * schema) fail when the file itself is damaged; the others when the store breaks one of the
+ * model's invariants (two active generations, an address with no assignment, ...). */
+typedef struct wg_check_item {
+    const char *name; /* static: "integrity", "unassigned", ... (docs/crash-safety.md) */
+    int structural;   /* 1 for the file-level checks */
+    int ok;           /* 1 passed; 0 failed; -1 skipped (message says why) */
+    int64_t count;    /* offending rows, pairs or messages (0 when ok) */
+    char message[640];
+} wg_check_item;
+
+#define WG_CHECK_ITEMS 12
+typedef struct wg_check_report {
+    int64_t active; /* the active generation, 0 if none */
+    size_t n, failed, failed_structural;
+    wg_check_item items[WG_CHECK_ITEMS];
+    double seconds;
+} wg_check_report;
+
+/* WG_CHECK_QUICK: PRAGMA quick_check instead of integrity_check and no validation of the
+ * active generation's geometry. */
+enum { WG_CHECK_QUICK = 1 };
+
+/* Checks the store open on ctx: SQLite's integrity_check (or quick_check) and foreign_key_check,
+ * the R*Tree spatial indexes against their tables, the schema's guard indexes, then wangge's
+ * invariants: at most one active and one draft generation (exactly one active once any was
+ * published); every address and event has exactly one assignment row in the active generation,
+ * naming a work grid of that generation (or outside, with the nearest grid and a distance);
+ * assignments of active and retired generations name grids of their generation and items that
+ * exist; events name the generation they were filed under and its grid; an event's status is
+ * the to-status of its last step; no event is stored twice (identical copies); the active
+ * generation validates (wg_validate, tolerance 1 m2). Finding faults is not a failure: returns
+ * WG_OK with out->failed > 0. A check that cannot run on a damaged file fails with SQLite's
+ * message (the others still run); a busy store is WG_ESTORE. Needs read access only. */
+WG_API int wg_store_check(wg_ctx *ctx, unsigned flags, wg_check_report *out);
+/* "integrity ok" lines, one per check, then a summary line. Caller frees with free(); NULL when
+ * out of memory. */
+WG_API char *wg_check_report_text(const wg_check_report *r);
+/* {"ok":bool,"active_generation":N|null,"failed":["name",...],"checks":[{"name","structural",
+ *  "ok":true|false|null,"count","message"}],"seconds"}. Caller frees with free(). */
+WG_API char *wg_check_report_json(const wg_check_report *r);
+/* "generations, unassigned" (the failed checks' names) into buf; "" when none failed. */
+WG_API void wg_check_report_failed(const wg_check_report *r, char *buf, size_t len);
+
+/* Writes a consistent copy of the store open on ctx to out_path with SQLite's online backup
+ * API: a read transaction pins one snapshot (in WAL mode writers go on meanwhile), pages are
+ * copied in steps into out_path.tmp, which is switched to a rollback journal (a self-contained
+ * file), synced, checked with wg_store_check (quick unless full_check) and renamed to
+ * out_path (an existing out_path is replaced only with overwrite; never the store itself).
+ * A copy that fails a structural check is deleted (WG_ESTORE); one that only breaks an
+ * invariant is kept (the source breaks it too) and reported in *check. *pages gets the pages
+ * copied (may be NULL). WG_EIO when out_path cannot be written, WG_ECONFLICT when it exists. */
+WG_API int wg_store_backup(wg_ctx *ctx, const char *out_path, int overwrite, int full_check,
+                           int64_t *pages /* out */, wg_check_report *check /* out */);
+
+enum { WG_RESTORE_OVERWRITE = 1, WG_RESTORE_ALLOW_FAULTS = 2 };
+/* Replaces the store at store_path with a copy of backup_path, never half-written: the backup
+ * is copied to a temporary file beside store_path, synced, checked with wg_store_check (full),
+ * and renamed over store_path. Refused, with store_path untouched: a backup that is not a
+ * wangge store or fails a structural check (WG_EDATA), or an invariant check unless
+ * WG_RESTORE_ALLOW_FAULTS (WG_EFAULTS); an existing store_path without WG_RESTORE_OVERWRITE
+ * (WG_ECONFLICT); a store_path another process has open, e.g. a running server (WG_ECONFLICT,
+ * whatever the flags). ctx only carries the error message (no store need be open). *check
+ * gets the backup's report. */
+WG_API int wg_store_restore(wg_ctx *ctx, const char *backup_path, const char *store_path,
+                            unsigned flags, wg_check_report *check /* out */);
+
 #ifdef __cplusplus
 }
 #endif

@@ -170,6 +170,13 @@ WG_API int wg_track_get(wg_ctx *ctx, const char *worker_id, int64_t from_ms, int
  * track is pruned without a full scan and without holding the write lock for long.
  * *deleted (may be NULL) gets the number of fixes deleted. */
 WG_API int wg_track_prune(wg_ctx *ctx, int64_t before_ms, size_t *deleted /* out */);
+/* Stored fixes first land in an inbox keyed by time (cheap to append to, whatever workers a
+ * batch names); this moves the inbox into the track and each worker's newest fix into its
+ * position, in one transaction. Readers see fixes in the inbox already: merging changes where
+ * they are kept, not what is read. Callers with a position index (the server) call it now and
+ * then (about once a second, and at start and stop); wg_positions_add without an index merges
+ * by itself. *moved (may be NULL) gets the number of fixes moved. */
+WG_API int wg_positions_merge(wg_ctx *ctx, size_t *moved /* out */);
 
 /* ---------------------------------------------------------------- the position index */
 
@@ -181,7 +188,10 @@ WG_API wg_posindex *wg_posindex_new(double cell_deg);
 WG_API void wg_posindex_free(wg_posindex *idx);
 /* Makes idx hold exactly the active workers of the store (a first load, or picking up what
  * other processes changed): adds, updates and removes workers. *changed (may be NULL) gets the
- * number of workers added, changed or removed. ctx may be read-only. */
+ * number of workers added, changed or removed. ctx may be read-only. Positions come from the
+ * workers table and only ever move forward: a worker whose index position is newer keeps it
+ * (fixes still in the position inbox reach the table at the next wg_positions_merge; merge
+ * before a first load). */
 WG_API int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed /* out */);
 
 /* Direct updates, without the store (for callers that keep the workers elsewhere: tests,
