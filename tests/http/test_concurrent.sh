@@ -138,7 +138,7 @@ want duty 200 "$(grep -c '^url' "$WORK/duty.cfg")"
 want events 201 300
 expect_eq "$(echo $plan_codes)" "$(echo "201 200 200 201 200 200 201 200 200 201 200 200 201 200 200")" "planner: draft, publish, rollback x5"
 expect_eq "$(echo "$reg_codes" | tr ' ' '\n' | grep -v '^$' | sort -u | tr '\n' ' ')" "200 " "events registered under load"
-echo "$(cat "$WORK"/*.codes | wc -l) requests in $(echo "$t1 - $t0" | bc) s"
+echo "$(cat "$WORK"/*.codes | wc -l) requests in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 
 # the server is alive and consistent
 expect_status 200 GET "$BASE/health"
