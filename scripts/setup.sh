@@ -8,7 +8,7 @@ shift
 pkgs=(build-essential cmake pkg-config libgeos-dev libproj-dev libspatialite-dev
       libsqlite3-mod-spatialite sqlite3 proj-bin libjson-c-dev libcsv-dev libcmocka-dev
       libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev zlib1g-dev nettle-dev
-      time chromium fonts-wqy-zenhei gdal-bin python3 jq curl)
+      time chromium fonts-wqy-zenhei gdal-bin python3 jq curl bc)
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
