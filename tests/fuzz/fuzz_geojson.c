@@ -44,16 +44,7 @@ static char g_file[600];
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    char store[600];
-    g_ctx = wg_ctx_new();
-    g_store = wg_ctx_new();
-    fz_path(store, sizeof store, "geojson.sqlite");
-    fz_path(g_file, sizeof g_file, "input.geojson");
-    if (!g_ctx || !g_store || wg_store_open(g_store, store, WG_STORE_CREATE) != WG_OK) {
-        fprintf(stderr, "fuzz_geojson: cannot create %s: %s\n", store,
-                g_store ? wg_errmsg(g_store) : "");
-        exit(2);
-    }
+    fz_import_setup("geojson", "geojson", &g_ctx, &g_store, g_file, sizeof g_file);
     return 0;
 }
 

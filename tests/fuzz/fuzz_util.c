@@ -1,6 +1,7 @@
 /* Shared by the fuzz targets: see fuzz_util.h. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "fuzz_util.h"
+#include "wangge/store.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -89,4 +90,19 @@ void fz_fail(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     abort();
+}
+
+void fz_import_setup(const char *stem, const char *ext, wg_ctx **ctx, wg_ctx **store, char *file, size_t n)
+{
+    char path[600], name[64];
+    *ctx = wg_ctx_new();
+    *store = wg_ctx_new();
+    snprintf(name, sizeof name, "%s.sqlite", stem);
+    fz_path(path, sizeof path, name);
+    snprintf(name, sizeof name, "input.%s", ext);
+    fz_path(file, n, name);
+    if (!*ctx || !*store || wg_store_open(*store, path, WG_STORE_CREATE) != WG_OK) {
+        fprintf(stderr, "fuzz_%s: cannot create %s: %s\n", stem, path, *store ? wg_errmsg(*store) : "");
+        exit(2);
+    }
 }

@@ -23,6 +23,11 @@ const char *fz_dir(void);
 void fz_path(char *out, size_t n, const char *name);
 /* Writes pad (npad bytes, may be 0) then data to path, replacing the file. Exits on failure. */
 void fz_write(const char *path, const void *pad, size_t npad, const uint8_t *data, size_t n);
+/* The importer targets' set-up: *ctx a compute-only context, *store a context on a new scratch
+ * store fz_dir()/STEM.sqlite, file = fz_dir()/input.EXT for the inputs. Exits on failure. */
+struct wg_ctx;
+void fz_import_setup(const char *stem, const char *ext, struct wg_ctx **ctx, struct wg_ctx **store,
+                     char *file, size_t n);
 /* FNV-1a of the input. */
 uint64_t fz_hash(const uint8_t *data, size_t n);
 /* Where the read-buffer edge should fall for this input: 0 for no padding (7 inputs in 8:
