@@ -27,6 +27,9 @@ workers=$(sqlite3 "$store" "SELECT group_concat(id) FROM workers WHERE active = 
 echo "== $(nproc) cores; wangge-server (pid $pid) on the sample, wrk -t2 -c$conns -d${secs}s, the load generator on the same cores"
 ( for s in $(seq 1 $((secs + 2))); do
     printf '%d %s\n' "$s" "$(awk '/^VmRSS/ { print $2 }' /proc/$pid/status 2> /dev/null || echo 0)"
+    { [ "$s" = 10 ] || [ "$s" = "$secs" ]; } &&
+      curl -s -m 5 "$base/metrics" | awk -v s="$s" '/^wangge_memory_bytes/ {
+        sub(/.*what="/, ""); sub(/"} /, " "); printf "%s:%s=%.1fMB ", s, $1, $2 / 1048576 }' > "$work/mem-$s.txt"
     sleep 1
   done ) > "$work/rss.txt" &
 sampler=$!
@@ -45,6 +48,7 @@ r10=$(awk '$1 == 10 { print $2 }' "$work/rss.txt")
 rend=$(tail -1 "$work/rss.txt" | awk '{ print $2 }')
 echo "resident memory (KiB) by second: $(awk '$1 % 10 == 0 || $1 == 1 { printf "%s:%s ", $1, $2 }' "$work/rss.txt")"
 growth=$(awk -v a="$r10" -v b="$rend" 'BEGIN { printf "%.1f", 100 * (b - a) / a }')
+echo "memory by holder (second 10, then the end): $(cat "$work/mem-10.txt" "$work/mem-$secs.txt" 2> /dev/null)"
 echo "events filed: $events; fixes stored: $fixes; server alive after the run: $alive"
 echo "non-2xx answers: ${non2xx:-0}; socket errors reported: $sockerr; memory growth from second 10 to the end: $growth % (limit 10 %)"
 ok=1

@@ -1,6 +1,7 @@
 /* /health and /metrics (Prometheus text exposition format 0.0.4). */
 #include "server.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,12 @@ enum MHD_Result h_metrics(req *r)
          "wangge_generation_reloads_total %lu\n", atomic_load(&m->reloads));
     EMIT("# HELP wangge_slow_connections_cut_total Connections cut for not finishing a request within the timeout.\n"
          "# TYPE wangge_slow_connections_cut_total counter\nwangge_slow_connections_cut_total %lu\n", guard_cut(r->s->guard));
+    struct mallinfo2 mi = mallinfo2();
+    EMIT("# HELP wangge_memory_bytes Memory by holder: the heap in use and free (glibc arenas), SQLite's"
+         " share of it (page caches, statements), the tile cache's.\n# TYPE wangge_memory_bytes gauge\n"
+         "wangge_memory_bytes{what=\"heap_in_use\"} %zu\nwangge_memory_bytes{what=\"heap_free\"} %zu\n"
+         "wangge_memory_bytes{what=\"sqlite\"} %lld\nwangge_memory_bytes{what=\"tile_cache\"} %zu\n",
+         mi.uordblks + mi.hblkhd, mi.fordblks, wg_store_memory_used(), tiles_bytes(r->s));
     snapshot *snap = state_acquire(r->s, r->ctx);
     if (snap) {
         EMIT("# HELP wangge_active_generation The generation answering requests.\n# TYPE wangge_active_generation gauge\n"

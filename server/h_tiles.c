@@ -47,6 +47,15 @@ int tiles_init(server *s)
     return WG_OK;
 }
 
+size_t tiles_bytes(server *s)
+{
+    if (!s->tiles) return 0;
+    pthread_mutex_lock(&s->tiles->mu);
+    size_t n = s->tiles->bytes;
+    pthread_mutex_unlock(&s->tiles->mu);
+    return n;
+}
+
 static void entry_free(entry *e)
 {
     free(e->data);

@@ -36,7 +36,7 @@
 #define NEAREST_MAX_K 100        /* a dispatcher's list; the library allows more */
 #define SYNC_INTERVAL_US 1000000 /* reconcile with the store at most this often */
 #define PRUNE_INTERVAL_US 3600000000LL
-#define MERGE_INTERVAL_US 1000000 /* move the position inbox into the track this often */
+#define MERGE_INTERVAL_US 3000000 /* move the position inbox into the track this often */
 #define TRACK_DEFAULT_MS (24 * 3600 * 1000LL)
 #define TRACK_LIMIT_DEFAULT 10000
 #define TRACK_LIMIT_MAX 100000

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,12 @@ static int ensure_store(const srv_config *c)
 int main(int argc, char **argv)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Memory stays level under load: blocks of 128 KiB and more (request bodies, big answers)
+     * are mapped and unmapped rather than kept in the heap (glibc otherwise raises this bound
+     * as they are freed), and the heap has at most two arenas a CPU (not eight) so that freed
+     * memory is reused rather than spread over many arenas. The guard trims the heap too. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, cpus > 0 ? 2 * (int)cpus : 4);
     server s;
     memset(&s, 0, sizeof s);
     s.cfg = (srv_config){"127.0.0.1", 8080, "wangge.sqlite", WANGGE_GEODATA_DIR, WANGGE_WEB_DIR,

@@ -221,5 +221,7 @@ int web_init(server *s);
 void web_free(server *s);
 int tiles_init(server *s);
 void tiles_free(server *s);
+/* Bytes held by the tile cache (tiles and their gzip copies). */
+size_t tiles_bytes(server *s);
 
 #endif

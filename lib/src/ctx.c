@@ -95,6 +95,19 @@ static void close_store(wg_ctx *ctx)
     ctx->spatialite_cache = NULL;
 }
 
+int wg_store_set_cache(wg_ctx *ctx, int kib)
+{
+    if (!ctx || !ctx->db || kib < 64) return ctx ? wg_fail(ctx, WG_EINVAL, "no store, or a cache under 64 KiB") : WG_EINVAL;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
+    return wg_exec(ctx, sql);
+}
+
+long long wg_store_memory_used(void)
+{
+    return (long long)sqlite3_memory_used();
+}
+
 int wg_store_open(wg_ctx *ctx, const char *path, int flags)
 {
     if (ctx->db) return wg_fail(ctx, WG_EINVAL, "context already has a store open");

@@ -330,7 +330,8 @@ int wg_schema_prepare(wg_ctx *ctx, int writable)
         if (rc != WG_OK) return rc;
     }
     /* Writers cache more pages (64 MiB, not SQLite's 2 MiB): a batch of fixes may check each
-     * against the track's key, anywhere in the file. */
+     * against the track's key, anywhere in the file (a server with a writer per thread lowers
+     * it: wg_store_set_cache). */
     rc = wg_exec(ctx, writable ? "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;" : "PRAGMA foreign_keys = ON;");
     if (rc != WG_OK) return rc;
     int version;

@@ -54,6 +54,14 @@ WG_API wg_ctx *wg_ctx_new(void);
  * WG_STORE_CREATE a missing store is created; any writable open creates or migrates the
  * schema to WG_SCHEMA_VERSION. A store newer than this build is refused (WG_ESTORE). */
 WG_API int wg_store_open(wg_ctx *ctx, const char *path, int flags);
+/* Sets the page cache of ctx's store connection to kib KiB (a writable open gets 64 MiB, for
+ * long imports; a read-only one SQLite's 2 MiB). A server with a writable connection per thread
+ * keeps them small: SQLite drops a connection's cache whenever another connection commits, so
+ * a large one only holds memory. WG_EINVAL without a store or for kib < 64. */
+WG_API int wg_store_set_cache(wg_ctx *ctx, int kib);
+/* Bytes SQLite has allocated in this process, all connections together (page caches,
+ * statements): for a server's memory gauges. */
+WG_API long long wg_store_memory_used(void);
 /* Closes the store (if any) and frees everything the context owns. NULL is a no-op. */
 WG_API void wg_ctx_free(wg_ctx *ctx);
 
