@@ -1127,6 +1127,68 @@ static void test_sync_and_json(void **state)
     tu_close_store(ctx, path);
 }
 
+/* The nearest answer's numbers are printed without printf (wg_nearest_json): they must read as
+ * printf's "%.10g" (coordinates) and "%.3f" (metres) would print them, for values of every
+ * magnitude and sign, powers of ten and their neighbours, ties in the last digit, and 200,000
+ * random ones; and times as gmtime would. */
+static void test_json_numbers(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    size_t checked = 0, differ = 0;
+    for (int i = 0; i < 200000 + 400; i++) {
+        double lon, dist;
+        if (i < 400) { /* edges: 10^e and just below, halves, zero, tiny and huge */
+            int e = i / 20 - 10;
+            double base = pow(10, e);
+            double picks[] = {base, nextafter(base, 0), base * 9.9999999995, base * 0.5, -base, 0.0,
+                              1e-5, 123456789.5, 1e9, 180.0, -180.0, 22.0, 114.0, 0.0001,
+                              0.00009999, 999999999.4, 5e-324, -0.0, 1.25, 2.675};
+            lon = picks[i % 20];
+            dist = fabs(picks[(i + 7) % 20]) * 1000;
+        } else {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(seed >> 11) / 9007199254740992.0;
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            double v = (double)(seed >> 11) / 9007199254740992.0;
+            lon = (u - 0.5) * 360.0 * pow(10, (int)(v * 12) - 9);
+            dist = v * pow(10, (int)(u * 10));
+            if (i % 4 == 0) /* GPS-like: 8 decimals then a 5, a tie in the tenth digit */
+                lon = round((u - 0.5) * 360 * 1e8) / 1e8 + 5e-9, dist = round(dist * 1e3) / 1e3 + 5e-4;
+        }
+        wg_near w;
+        memset(&w, 0, sizeof w);
+        w.id = "N1";
+        w.name = "n";
+        w.lon = lon;
+        w.lat = -lon / 3;
+        w.dist_m = dist;
+        w.seen_ms = (int64_t)(lon * 1e6) + 1767225600000LL;
+        wg_near_query q = {lon, w.lat, 1, WG_DUTY_ANY, 0, 0, 0, NULL, NULL};
+        char *text = wg_nearest_json(NULL, NULL, &q, &w, 1, 0);
+        assert_non_null(text);
+        char want[256];
+        snprintf(want, sizeof want, "{\"lon\":%.10g,\"lat\":%.10g,", q.lon, q.lat);
+        int ok = strncmp(text, want, strlen(want)) == 0;
+        snprintf(want, sizeof want, ",\"lon\":%.10g,\"lat\":%.10g,\"seen_at\":", w.lon, w.lat);
+        ok = ok && strstr(text, want);
+        char iso[32];
+        int64_t sec = w.seen_ms >= 0 ? w.seen_ms / 1000 : -((-w.seen_ms + 999) / 1000);
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want, sizeof want, "\"seen_at\":\"%s.%03dZ\",\"distance_m\":%.3f,", iso,
+                 (int)(w.seen_ms - sec * 1000), w.dist_m);
+        ok = ok && strstr(text, want);
+        if (!ok && differ++ < 5) fprintf(stderr, "differs from printf: %s\n", text);
+        checked++;
+        free(text);
+    }
+    fprintf(stderr, "json numbers: %zu answers checked against printf, %zu differ\n", checked, differ);
+    assert_int_equal(differ, 0);
+}
+
 int main(void)
 {
     geod_init(&G, 6378137, 1 / 298.257223563);
@@ -1141,6 +1203,7 @@ int main(void)
         cmocka_unit_test(test_nearest_concurrent),
         cmocka_unit_test(test_nearest_interleaved),
         cmocka_unit_test(test_sync_and_json),
+        cmocka_unit_test(test_json_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
  */
 #include "posindex.h"
 #include "internal.h"
+#include "events_internal.h"
 #include "store_schema.h"
 #include "wangge/crs.h"
 #include "wangge/lookup.h"
@@ -746,11 +747,99 @@ static void puts_(jbuf *b, const char *s)
     put(b, s, strlen(s));
 }
 
+/* Writes v as printf's "%.*d" would, width digits (v >= 0); returns the end. */
+static char *digits(char *p, int64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
 static void putf(jbuf *b, const char *fmt, double v)
 {
     char num[64];
     int m = snprintf(num, sizeof num, fmt, v);
     put(b, num, (size_t)m);
+}
+
+/* prefix then v in decimal. */
+static void put_i64(jbuf *b, const char *prefix, int64_t v)
+{
+    char num[24], *p = num + sizeof num;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do *--p = (char)('0' + u % 10), u /= 10;
+    while (u);
+    if (v < 0) *--p = '-';
+    puts_(b, prefix);
+    put(b, p, (size_t)(num + sizeof num - p));
+}
+
+static const double P10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
+
+/* a * 10^dec rounded to an integer, as the exact decimal expansion of a would round; 0 if the
+ * product lies too near a tie (x.5) for the binary product to tell, as printf would. */
+static int scaled(double a, int dec, double tol, int64_t *n)
+{
+    double x = a * P10[dec], f = x - floor(x);
+    if (fabs(f - 0.5) < tol) return 0;
+    *n = llround(x);
+    return 1;
+}
+
+/* prefix then v as "%.10g" prints it, without printf's exact decimal conversion for the usual
+ * magnitudes (coordinates, metres): v scaled to ten significant digits and rounded in binary,
+ * which can differ from printf only within a few ulps of a rounding tie in the tenth digit;
+ * those go to printf. Nearest answers print several numbers each, tens of thousands a second.
+ * test_json_numbers compares it with printf. */
+static void put_g10(jbuf *b, const char *prefix, double v)
+{
+    double a = fabs(v);
+    int e = a >= 1e-4 && a < 1e9 ? (int)floor(log10(a)) : 0; /* -4 .. 8 */
+    int dec = 9 - e;                                         /* 1 .. 13 decimals */
+    int64_t n = 0;
+    int ok = a >= 1e-4 && a < 1e9 && scaled(a, dec, 1e-5, &n);
+    if (ok && n >= 10000000000LL) ok = dec > 0 && scaled(a, --dec, 1e-5, &n); /* 9.9999999999x */
+    else if (ok && n < 1000000000LL) ok = dec < 13 && scaled(a, ++dec, 1e-5, &n); /* e too high */
+    if (!ok || n >= 10000000000LL || n < 1000000000LL) { /* zero, tiny, huge, NaN, ties: printf */
+        char fmt[64];
+        snprintf(fmt, sizeof fmt, "%s%%.10g", prefix);
+        putf(b, fmt, v);
+        return;
+    }
+    int64_t ip = n / (int64_t)P10[dec], fp = n % (int64_t)P10[dec];
+    char num[48], *p = num;
+    if (v < 0) *p++ = '-';
+    char ibuf[24];
+    int il = 0;
+    do ibuf[il++] = (char)('0' + ip % 10), ip /= 10;
+    while (ip);
+    while (il) *p++ = ibuf[--il];
+    int fd = dec;
+    while (fd > 0 && fp % 10 == 0) fp /= 10, fd--; /* %g drops trailing zeros */
+    if (fd > 0) *p++ = '.', p = digits(p, fp, fd);
+    puts_(b, prefix);
+    put(b, num, (size_t)(p - num));
+}
+
+/* prefix then v >= 0 as "%.3f" prints it (rounded in binary: see put_g10). */
+static void put_f3(jbuf *b, const char *prefix, double v)
+{
+    int64_t n = 0;
+    if (!(v >= 0 && v < 1e9) || !scaled(v, 3, 1e-3, &n)) {
+        char fmt[64];
+        snprintf(fmt, sizeof fmt, "%s%%.3f", prefix);
+        putf(b, fmt, v);
+        return;
+    }
+    char num[32], ibuf[24], *p = num;
+    int64_t ip = n / 1000;
+    int il = 0;
+    do ibuf[il++] = (char)('0' + ip % 10), ip /= 10;
+    while (ip);
+    while (il) *p++ = ibuf[--il];
+    *p++ = '.', p = digits(p, n % 1000, 3);
+    puts_(b, prefix);
+    put(b, num, (size_t)(p - num));
 }
 
 /* A JSON string (or null): quotes, backslashes and control characters escaped; UTF-8 passes. */
@@ -782,6 +871,16 @@ void wg_ms_to_iso(int64_t ms, char out[32])
 {
     int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     int frac = (int)(ms - sec * 1000);
+    int64_t day = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400), tod = sec - day * 86400;
+    int y, mo, d;
+    wg_civil_from_days(day, &y, &mo, &d);
+    if (y >= 0 && y <= 9999) { /* the common case without gmtime's lock (many answers a second) */
+        char *p = digits(out, y, 4);
+        *p++ = '-', p = digits(p, mo, 2), *p++ = '-', p = digits(p, d, 2), *p++ = 'T';
+        p = digits(p, tod / 3600, 2), *p++ = ':', p = digits(p, tod / 60 % 60, 2), *p++ = ':';
+        p = digits(p, tod % 60, 2), *p++ = '.', p = digits(p, frac, 3), *p++ = 'Z', *p = '\0';
+        return;
+    }
     time_t t = (time_t)sec;
     struct tm tm;
     if (!gmtime_r(&t, &tm)) {
@@ -854,11 +953,11 @@ static void put_near(jbuf *b, const wg_lookup *lk, wg_ctx *ctx, const wg_near *w
     puts_(b, ",\"role\":");
     put_str(b, wg_worker_role_name(w->role));
     puts_(b, w->on_duty ? ",\"on_duty\":true" : ",\"on_duty\":false");
-    putf(b, ",\"lon\":%.10g", w->lon);
-    putf(b, ",\"lat\":%.10g", w->lat);
+    put_g10(b, ",\"lon\":", w->lon);
+    put_g10(b, ",\"lat\":", w->lat);
     puts_(b, ",\"seen_at\":");
     put_seen(b, w->seen_ms);
-    putf(b, ",\"distance_m\":%.3f", w->dist_m);
+    put_f3(b, ",\"distance_m\":", w->dist_m);
     if (flags & WG_NEAR_GCJ02) {
         double glon, glat;
         wg_wgs84_to_gcj02(w->lon, w->lat, &glon, &glat);
@@ -887,9 +986,9 @@ char *wg_nearest_json(const wg_lookup *lk, wg_ctx *ctx, const wg_near_query *q, 
                       size_t n, unsigned flags)
 {
     jbuf b = {0};
-    putf(&b, "{\"lon\":%.10g", q->lon);
-    putf(&b, ",\"lat\":%.10g", q->lat);
-    putf(&b, ",\"k\":%.0f", q->k);
+    put_g10(&b, "{\"lon\":", q->lon);
+    put_g10(&b, ",\"lat\":", q->lat);
+    put_i64(&b, ",\"k\":", q->k);
     puts_(&b, ",\"filters\":{\"on_duty\":");
     puts_(&b, q->duty == WG_DUTY_ON ? "true" : q->duty == WG_DUTY_OFF ? "false" : "null");
     puts_(&b, ",\"seen_within_min\":");
@@ -908,10 +1007,11 @@ char *wg_nearest_json(const wg_lookup *lk, wg_ctx *ctx, const wg_near_query *q, 
     put_str(&b, q->community);
     puts_(&b, "},\"generation\":");
     if (lk)
-        putf(&b, "%.0f", (double)wg_lookup_generation(lk));
+        put_i64(&b, "", wg_lookup_generation(lk));
     else
         puts_(&b, "null");
-    putf(&b, ",\"count\":%.0f,\"workers\":[", (double)n);
+    put_i64(&b, ",\"count\":", (int64_t)n);
+    puts_(&b, ",\"workers\":[");
     for (size_t i = 0; i < n; i++) {
         if (i) puts_(&b, ",");
         put_near(&b, lk, ctx, &res[i], flags);
