@@ -357,6 +357,14 @@ static void test_inbox_same_outcomes(void **state)
     wg_track_policy pol = {T0, 0, 0};
     size_t merges = 0, checked = 0, kinds[4] = {0};
     for (int batch = 0; batch < 300; batch++) {
+        if (batch == 150) { /* a server restart: merge, then a new index learns from the track */
+            assert_int_equal(wg_positions_merge(a, NULL), WG_OK);
+            wg_posindex_free(idx);
+            idx = wg_posindex_new(0);
+            assert_int_equal(wg_posindex_sync(idx, a, NULL), WG_OK);
+        } else if (batch % 25 == 3) { /* the index learns what the track holds */
+            assert_int_equal(wg_posindex_sync(idx, a, NULL), WG_OK);
+        }
         wg_fix f[40];
         size_t n = 1 + rnd() % 40;
         for (size_t i = 0; i < n; i++) {

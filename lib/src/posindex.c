@@ -136,6 +136,11 @@ typedef struct pi_slot {
     pi_cell *cell; /* NULL: not placed */
     uint32_t pos;  /* its entry in cell */
     uint32_t mark; /* wg_posindex_sync's pass */
+    /* for wg_positions_add's duplicate check: no fix of this worker newer than stored_ms is
+     * stored, in the track or the inbox (INT64_MAX: not known, check every fix); learnt from
+     * the track at the first sync, raised by every fix this process stores and by another
+     * process's merge (seen as a change of the workers table's seen_ms, table_seen_ms) */
+    int64_t stored_ms, table_seen_ms;
 } pi_slot;
 
 /* An id -> index + 1 map with open addressing (0 = empty). */
@@ -662,6 +667,8 @@ static int slot_for(wg_posindex *idx, const char *id, uint32_t *si)
     atomic_init(&sl->name, NULL);
     atomic_init(&sl->phone, NULL);
     sl->seen_ms = INT64_MIN;
+    sl->stored_ms = INT64_MAX;
+    sl->table_seen_ms = INT64_MIN;
     idx->nslots++;
     int rc = map_add(idx, &idx->ids, slot_key, i);
     if (rc != WG_OK) {
@@ -748,12 +755,28 @@ int wg_pi_duty_locked(wg_posindex *idx, const char *id, int on_duty)
 
 int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms)
 {
+    int64_t stored;
+    return wg_pi_known_track_locked(idx, id, active, seen_ms, &stored);
+}
+
+int wg_pi_known_track_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
+                             int64_t *stored_ms)
+{
     uint32_t si;
     if (find_slot(idx, id, &si) != WG_OK) return 0;
     const pi_slot *sl = slot_at(idx, si);
     *active = sl->active;
     *seen_ms = sl->has_pos ? sl->seen_ms : INT64_MIN;
+    *stored_ms = sl->stored_ms;
     return 1;
+}
+
+void wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms)
+{
+    uint32_t si;
+    if (find_slot(idx, id, &si) != WG_OK) return;
+    pi_slot *sl = slot_at(idx, si);
+    if (sl->stored_ms != INT64_MAX && at_ms > sl->stored_ms) sl->stored_ms = at_ms;
 }
 
 static int forget_locked(wg_posindex *idx, uint32_t si)
@@ -943,6 +966,12 @@ int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed)
                    " FROM workers",
                    &st);
     if (rc != WG_OK) return rc;
+    sqlite3_stmt *newest = NULL;
+    rc = wg_prepare(ctx, "SELECT max(at_ms) FROM worker_positions WHERE worker_id = ?", &newest);
+    if (rc != WG_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
     size_t n = 0;
     wg_pi_lock(idx);
     uint32_t pass = ++idx->sync_pass;
@@ -962,6 +991,7 @@ int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed)
         w.lat = w.has_position ? sqlite3_column_double(st, 6) : 0;
         w.on_duty = sqlite3_column_int(st, 7) != 0;
         w.seen_ms = sqlite3_column_int64(st, 8);
+        int64_t table_seen = sqlite3_column_type(st, 8) == SQLITE_NULL ? INT64_MIN : w.seen_ms;
         w.active = sqlite3_column_int(st, 9) != 0;
         if (!w.id[0] || !w.role || (w.has_position && !lonlat_ok(w.lon, w.lat)))
             continue; /* CHECKs forbid it */
@@ -982,6 +1012,22 @@ int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed)
             v = map_find(idx, &idx->ids, slot_key, w.id);
             sl = v ? slot_at(idx, v - 1) : NULL;
         }
+        if (sl && sl->stored_ms == INT64_MAX) { /* first seen: ask the track (the inbox was
+                                                    * merged before the first sync) */
+            sqlite3_bind_text(newest, 1, sl->id, -1, SQLITE_STATIC);
+            int t = sqlite3_step(newest);
+            if (t == SQLITE_ROW)
+                sl->stored_ms = sqlite3_column_type(newest, 0) == SQLITE_NULL
+                                    ? INT64_MIN
+                                    : sqlite3_column_int64(newest, 0);
+            sqlite3_reset(newest);
+            if (t != SQLITE_ROW) rc = wg_fail_sql(ctx, "cannot read the track");
+            sl->table_seen_ms = table_seen;
+        } else if (sl && table_seen != sl->table_seen_ms) {
+            /* a merge (maybe another process's) moved the worker's newest stored fix */
+            if (table_seen > sl->stored_ms) sl->stored_ms = table_seen;
+            sl->table_seen_ms = table_seen;
+        }
         if (sl) sl->mark = pass;
     }
     if (rc == WG_OK && s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot read workers");
@@ -994,6 +1040,7 @@ int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed)
     }
     wg_pi_unlock(idx);
     sqlite3_finalize(st);
+    sqlite3_finalize(newest);
     if (changed) *changed = n;
     return rc;
 }

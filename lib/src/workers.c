@@ -381,12 +381,13 @@ static int insert_fix(fix_job *j, size_t i)
 {
     const wg_fix *f = &j->fixes[i];
     int known_active = 0, newer = 0;
-    int64_t known_seen;
+    int64_t known_seen, stored;
     if (j->idx) {
-        if (wg_pi_known_locked(j->idx, f->worker_id, &known_active, &known_seen)) {
-            /* newer than the worker's newest fix: it cannot be in the track (nor in the inbox
-             * before this batch), so the track's key need not be searched */
-            newer = f->at_ms > known_seen;
+        if (wg_pi_known_track_locked(j->idx, f->worker_id, &known_active, &known_seen, &stored)) {
+            /* newer than the worker's position or than every fix of it stored: it cannot be in
+             * the track, so the track's key need not be searched (the inbox's key catches a
+             * repeat of a fix waiting there) */
+            newer = f->at_ms > known_seen || f->at_ms > stored;
         } else {
             known_active = 0;
             /* registered by another process since the last sync: the index learns it (as
@@ -406,9 +407,10 @@ static int insert_fix(fix_job *j, size_t i)
         sqlite3_bind_double(ins, 5, f->accuracy_m);
     sqlite3_bind_int64(ins, 6, j->now);
     sqlite3_bind_int(ins, 7, known_active == 1);
-    int stored = 0, rc = step_changes(j, ins, &stored);
-    if (rc != WG_OK || stored) {
+    int took = 0, rc = step_changes(j, ins, &took);
+    if (rc != WG_OK || took) {
         j->res[i] = (wg_fix_result){WG_FIX_CURRENT, NULL};
+        if (rc == WG_OK && j->idx) wg_pi_stored_locked(j->idx, f->worker_id, f->at_ms);
         return rc;
     }
     sqlite3_bind_text(j->why, 1, f->worker_id, -1, SQLITE_STATIC);
