@@ -753,14 +753,8 @@ int wg_pi_duty_locked(wg_posindex *idx, const char *id, int on_duty)
     return place(idx, si);
 }
 
-int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms)
-{
-    int64_t stored;
-    return wg_pi_known_track_locked(idx, id, active, seen_ms, &stored);
-}
-
-int wg_pi_known_track_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
-                             int64_t *stored_ms)
+int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
+                       int64_t *stored_ms)
 {
     uint32_t si;
     if (find_slot(idx, id, &si) != WG_OK) return 0;

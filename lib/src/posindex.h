@@ -14,14 +14,13 @@ void wg_pi_unlock(wg_posindex *idx);
 int wg_pi_put_locked(wg_posindex *idx, const wg_worker *w);
 int wg_pi_move_locked(wg_posindex *idx, const char *id, double lon, double lat, int64_t seen_ms);
 int wg_pi_duty_locked(wg_posindex *idx, const char *id, int on_duty);
-/* What the index knows of a worker: 1 with *active and *seen_ms (INT64_MIN: no position), or 0
- * if it does not know the worker. */
-int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms);
-/* The same, and *stored_ms: no fix of the worker newer than it is stored, in the track or the
- * position inbox (INT64_MAX when the index does not know: learnt from the track by
- * wg_posindex_sync). Another process's fixes raise it at the sync after their merge. */
-int wg_pi_known_track_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
-                             int64_t *stored_ms);
+/* What the index knows of a worker: 1 with *active, *seen_ms (INT64_MIN: no position) and
+ * *stored_ms (no fix of the worker newer than it is stored, in the track or the position inbox;
+ * INT64_MAX when the index does not know: learnt from the track by wg_posindex_sync, raised by
+ * another process's fixes at the sync after their merge), or 0 if it does not know the
+ * worker. */
+int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
+                       int64_t *stored_ms);
 /* Notes a fix of worker id at at_ms stored by this process. */
 void wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms);
 

@@ -383,13 +383,12 @@ static int insert_fix(fix_job *j, size_t i)
     int known_active = 0, newer = 0;
     int64_t known_seen, stored;
     if (j->idx) {
-        if (wg_pi_known_track_locked(j->idx, f->worker_id, &known_active, &known_seen, &stored)) {
+        if (wg_pi_known_locked(j->idx, f->worker_id, &known_active, &known_seen, &stored)) {
             /* newer than the worker's position or than every fix of it stored: it cannot be in
              * the track, so the track's key need not be searched (the inbox's key catches a
              * repeat of a fix waiting there) */
             newer = f->at_ms > known_seen || f->at_ms > stored;
         } else {
-            known_active = 0;
             /* registered by another process since the last sync: the index learns it (as
              * stored before this batch) before its first fix of the batch is stored */
             int rc = refresh_index(j->ctx, j->idx, f->worker_id);
@@ -443,9 +442,10 @@ static int by_worker(const void *a, const void *b)
 static int stored_newest(fix_job *j, const char *id, int64_t *newest)
 {
     int active;
+    int64_t stored;
     *newest = INT64_MIN;
     if (j->idx) {
-        if (!wg_pi_known_locked(j->idx, id, &active, newest)) *newest = INT64_MIN;
+        if (!wg_pi_known_locked(j->idx, id, &active, newest, &stored)) *newest = INT64_MIN;
         return WG_OK;
     }
     sqlite3_bind_text(j->seen, 1, id, -1, SQLITE_STATIC);
@@ -764,16 +764,25 @@ static void putf(jbuf *b, const char *fmt, double v)
     put(b, num, (size_t)m);
 }
 
+/* Writes v in decimal at p (at most 20 characters); returns the end. */
+static char *decimal(char *p, uint64_t v)
+{
+    char rev[20];
+    int n = 0;
+    do rev[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    while (n) *p++ = rev[--n];
+    return p;
+}
+
 /* prefix then v in decimal. */
 static void put_i64(jbuf *b, const char *prefix, int64_t v)
 {
-    char num[24], *p = num + sizeof num;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do *--p = (char)('0' + u % 10), u /= 10;
-    while (u);
-    if (v < 0) *--p = '-';
+    char num[24], *p = num;
+    if (v < 0) *p++ = '-';
+    p = decimal(p, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
     puts_(b, prefix);
-    put(b, p, (size_t)(num + sizeof num - p));
+    put(b, num, (size_t)(p - num));
 }
 
 static const double P10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
@@ -811,11 +820,7 @@ static void put_g10(jbuf *b, const char *prefix, double v)
     int64_t ip = n / (int64_t)P10[dec], fp = n % (int64_t)P10[dec];
     char num[48], *p = num;
     if (v < 0) *p++ = '-';
-    char ibuf[24];
-    int il = 0;
-    do ibuf[il++] = (char)('0' + ip % 10), ip /= 10;
-    while (ip);
-    while (il) *p++ = ibuf[--il];
+    p = decimal(p, (uint64_t)ip);
     int fd = dec;
     while (fd > 0 && fp % 10 == 0) fp /= 10, fd--; /* %g drops trailing zeros */
     if (fd > 0) *p++ = '.', p = digits(p, fp, fd);
@@ -833,12 +838,7 @@ static void put_f3(jbuf *b, const char *prefix, double v)
         putf(b, fmt, v);
         return;
     }
-    char num[32], ibuf[24], *p = num;
-    int64_t ip = n / 1000;
-    int il = 0;
-    do ibuf[il++] = (char)('0' + ip % 10), ip /= 10;
-    while (ip);
-    while (il) *p++ = ibuf[--il];
+    char num[32], *p = decimal(num, (uint64_t)(n / 1000));
     *p++ = '.', p = digits(p, n % 1000, 3);
     puts_(b, prefix);
     put(b, num, (size_t)(p - num));
