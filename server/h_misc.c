@@ -61,6 +61,17 @@ enum MHD_Result h_metrics(req *r)
          "wangge_generation_reloads_total %lu\n", atomic_load(&m->reloads));
     EMIT("# HELP wangge_slow_connections_cut_total Connections cut for not finishing a request within the timeout.\n"
          "# TYPE wangge_slow_connections_cut_total counter\nwangge_slow_connections_cut_total %lu\n", guard_cut(r->s->guard));
+    wg_poswriter_stats ps;
+    workers_writer_stats(&ps);
+    EMIT("# HELP wangge_position_batches_total Batches of GPS fixes stored, the fixes in them, the transactions"
+         " that stored them (several batches share one under load), inbox merges and failed merges.\n"
+         "# TYPE wangge_position_batches_total counter\nwangge_position_batches_total %llu\n"
+         "# TYPE wangge_position_fixes_total counter\nwangge_position_fixes_total %llu\n"
+         "# TYPE wangge_position_transactions_total counter\nwangge_position_transactions_total %llu\n"
+         "# TYPE wangge_position_merges_total counter\nwangge_position_merges_total %llu\n"
+         "# TYPE wangge_position_merge_failures_total counter\nwangge_position_merge_failures_total %llu\n",
+         (unsigned long long)ps.batches, (unsigned long long)ps.fixes, (unsigned long long)ps.transactions,
+         (unsigned long long)ps.merges, (unsigned long long)ps.merge_failures);
     struct mallinfo2 mi = mallinfo2();
     EMIT("# HELP wangge_memory_bytes Memory by holder: the heap in use and free (glibc arenas), SQLite's"
          " share of it (page caches, statements), the tile cache's.\n# TYPE wangge_memory_bytes gauge\n"

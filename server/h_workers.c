@@ -36,22 +36,28 @@
 #define NEAREST_MAX_K 100        /* a dispatcher's list; the library allows more */
 #define SYNC_INTERVAL_US 1000000 /* reconcile with the store at most this often */
 #define PRUNE_INTERVAL_US 3600000000LL
-#define MERGE_INTERVAL_US 3000000 /* move the position inbox into the track this often */
+#define MERGE_INTERVAL_MS 3000 /* the writer moves the position inbox into the track this often */
+/* The position writer's page cache: the track's inner pages and recent tails stay cached
+ * between its transactions (no other connection writes fixes) */
+#define POSWRITER_CACHE_KIB 16384
 #define TRACK_DEFAULT_MS (24 * 3600 * 1000LL)
 #define TRACK_LIMIT_DEFAULT 10000
 #define TRACK_LIMIT_MAX 100000
 
 static wg_posindex *g_idx;
-static atomic_llong g_synced_us, g_pruned_us, g_merged_us;
-static void merge(wg_ctx *w);
+static wg_poswriter *g_writer; /* NULL: the store cannot be written */
+static atomic_llong g_synced_us, g_pruned_us;
 
 int workers_init(server *s)
 {
     g_idx = wg_posindex_new(0);
     wg_ctx *ctx = state_thread_ctx(s);
     if (!g_idx || !ctx) return WG_ENOMEM;
-    wg_ctx *w = state_thread_wctx(s);
-    if (w) merge(w); /* what a previous run left in the inbox */
+    /* fixes go through one writer thread (group commit); it first merges what a previous run
+     * left in the inbox */
+    wg_poswriter_opts po = {MERGE_INTERVAL_MS, 0, POSWRITER_CACHE_KIB};
+    g_writer = wg_poswriter_new(ctx, s->cfg.store, g_idx, &po);
+    if (!g_writer) fprintf(stderr, "wangge-server: positions cannot be stored: %s\n", wg_errmsg(ctx));
     size_t n = 0;
     int rc = wg_posindex_sync(g_idx, ctx, &n);
     if (rc != WG_OK)
@@ -62,8 +68,10 @@ int workers_init(server *s)
 
 void workers_free(server *s)
 {
-    wg_ctx *w = g_idx ? state_thread_wctx(s) : NULL;
-    if (w) merge(w);
+    wg_ctx *ctx = g_writer ? state_thread_ctx(s) : NULL;
+    if (g_writer && wg_poswriter_free(g_writer, ctx) != WG_OK && ctx) /* merges the inbox */
+        fprintf(stderr, "wangge-server: position merge: %s\n", wg_errmsg(ctx));
+    g_writer = NULL;
     wg_posindex_free(g_idx);
     g_idx = NULL;
 }
@@ -72,6 +80,12 @@ struct wg_posindex *workers_index(server *s)
 {
     (void)s;
     return g_idx;
+}
+
+void workers_writer_stats(wg_poswriter_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (g_writer) wg_poswriter_get_stats(g_writer, out);
 }
 
 /* One thread at a time, at most once per interval: 1 if this caller's turn has come. */
@@ -98,17 +112,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void merge(wg_ctx *w)
-{
-    if (wg_positions_merge(w, NULL) != WG_OK)
-        fprintf(stderr, "wangge-server: position merge: %s\n", wg_errmsg(w));
-}
-
-static void maybe_merge(wg_ctx *w)
-{
-    if (turn(&g_merged_us, MERGE_INTERVAL_US)) merge(w);
-}
-
 static void maybe_prune(wg_ctx *w)
 {
     if (!turn(&g_pruned_us, PRUNE_INTERVAL_US)) return;
@@ -120,9 +123,8 @@ static void maybe_prune(wg_ctx *w)
 }
 
 /* An error from a library call on ctx (the writable context carries its own message). */
-static enum MHD_Result fail(req *r, wg_ctx *ctx, int rc)
+static enum MHD_Result fail_msg(req *r, int rc, const char *msg)
 {
-    const char *msg = wg_errmsg(ctx);
     switch (rc) {
     case WG_EINVAL:
         return reply_error(r, 400, "bad_request", "%s", msg);
@@ -137,6 +139,11 @@ static enum MHD_Result fail(req *r, wg_ctx *ctx, int rc)
     default:
         return reply_error(r, 500, "internal", "%s", msg);
     }
+}
+
+static enum MHD_Result fail(req *r, wg_ctx *ctx, int rc)
+{
+    return fail_msg(r, rc, wg_errmsg(ctx));
 }
 
 static int in_range(double lon, double lat)
@@ -627,6 +634,101 @@ static enum MHD_Result positions_reply(req *r, const item *items, size_t n,
     return reply(r, 200, "application/json", out, len + 2, MHD_RESPMEM_MUST_FREE, NULL);
 }
 
+/* A positions request waiting for the writer (its connection suspended). */
+typedef struct pos_wait {
+    struct MHD_Connection *conn;
+    json_object *doc; /* the fixes' worker ids point into it */
+    wg_fix *fixes;
+    item *items;
+    wg_fix_result *results;
+    size_t n;
+    wg_fix_counts cnt;
+    int rc;
+    char msg[256];
+} pos_wait;
+
+/* Suspended positions requests, so that the server stops only once they are all answered. */
+static pthread_mutex_t g_pos_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_pos_cv = PTHREAD_COND_INITIALIZER;
+static size_t g_pos_waiting;
+static int g_pos_stopping;
+
+static int pos_begin(void)
+{
+    pthread_mutex_lock(&g_pos_mu);
+    int ok = !g_pos_stopping;
+    if (ok) g_pos_waiting++;
+    pthread_mutex_unlock(&g_pos_mu);
+    return ok;
+}
+
+static void pos_end(void)
+{
+    pthread_mutex_lock(&g_pos_mu);
+    if (--g_pos_waiting == 0) pthread_cond_broadcast(&g_pos_cv);
+    pthread_mutex_unlock(&g_pos_mu);
+}
+
+void workers_quiesce(server *s)
+{
+    (void)s;
+    pthread_mutex_lock(&g_pos_mu);
+    g_pos_stopping = 1;
+    while (g_pos_waiting)
+        pthread_cond_wait(&g_pos_cv, &g_pos_mu);
+    pthread_mutex_unlock(&g_pos_mu);
+}
+
+/* The writer's report (on its thread): wakes the connection. */
+static void positions_done(void *ud, int rc, const char *msg)
+{
+    pos_wait *pw = ud;
+    pw->rc = rc;
+    if (msg) snprintf(pw->msg, sizeof pw->msg, "%s", msg);
+    MHD_resume_connection(pw->conn);
+}
+
+static void pos_wait_free(pos_wait *pw)
+{
+    json_object_put(pw->doc);
+    free(pw->fixes), free(pw->items), free(pw->results), free(pw);
+    pos_end();
+}
+
+/* The request ended while it waited or before its answer (the client closed the connection:
+ * MHD notices once the connection is resumed, and ends it without asking for the answer). */
+static void positions_abandoned(req *r)
+{
+    pos_wait_free(r->pending);
+    r->pending = NULL;
+}
+
+/* The connection resumed: the answer. */
+static enum MHD_Result positions_finish(req *r)
+{
+    pos_wait *pw = r->pending;
+    r->pending = NULL;
+    enum MHD_Result out;
+    if (pw->rc != WG_OK) {
+        out = fail_msg(r, pw->rc, pw->msg);
+    } else {
+        for (size_t i = 0; i < pw->n; i++) {
+            if (pw->items[i].fix < 0) {
+                pw->cnt.rejected++;
+                continue;
+            }
+            const wg_fix_result *fr = &pw->results[pw->items[i].fix];
+            pw->items[i].status = wg_fix_outcome_name(fr->outcome);
+            pw->items[i].reason = fr->reason;
+        }
+        out = positions_reply(r, pw->items, pw->n, &pw->cnt);
+    }
+    pos_wait_free(pw);
+    wg_ctx *wctx = state_thread_wctx(r->s);
+    if (wctx) maybe_prune(wctx);
+    return out;
+}
+
 static enum MHD_Result positions(req *r)
 {
     enum MHD_Result res;
@@ -677,29 +779,27 @@ static enum MHD_Result positions(req *r)
         free(fixes), free(items), free(results), json_object_put(doc);
         return res;
     }
-    wg_ctx *wctx = state_thread_wctx(r->s);
-    wg_fix_counts cnt = {0};
-    int rc = wctx ? wg_positions_add(wctx, g_idx, fixes, m, NULL, results, &cnt) : WG_ESTORE;
-    json_object_put(doc); /* the fixes' worker ids point into it */
-    if (rc != WG_OK) {
-        free(fixes), free(items), free(results);
-        return wctx ? fail(r, wctx, rc)
-                    : reply_error(r, 503, "unavailable", "cannot open the store for writing");
+    if (!g_writer || !pos_begin()) {
+        free(fixes), free(items), free(results), json_object_put(doc);
+        return g_writer ? reply_error(r, 503, "unavailable", "the server is stopping")
+                        : reply_error(r, 503, "unavailable", "cannot open the store for writing");
     }
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].fix < 0) {
-            cnt.rejected++;
-            continue;
-        }
-        const wg_fix_result *fr = &results[items[i].fix];
-        items[i].status = wg_fix_outcome_name(fr->outcome);
-        items[i].reason = fr->reason;
+    /* the batch waits for the position writer's commit with its connection suspended, so this
+     * thread goes on with other connections meanwhile (and their batches join the same commit) */
+    pos_wait *pw = calloc(1, sizeof *pw);
+    if (!pw) {
+        pos_end();
+        free(fixes), free(items), free(results), json_object_put(doc);
+        return reply_error(r, 503, "out_of_memory", "out of memory");
     }
-    enum MHD_Result out = positions_reply(r, items, n, &cnt);
-    free(fixes), free(items), free(results);
-    maybe_merge(wctx);
-    maybe_prune(wctx);
-    return out;
+    *pw = (pos_wait){r->conn, doc, fixes, items, results, n, {0}, WG_OK, ""};
+    r->pending = pw;
+    r->pending_free = positions_abandoned;
+    r->resume = positions_finish;
+    MHD_suspend_connection(r->conn);
+    if (wg_poswriter_submit(g_writer, r->ctx, fixes, m, NULL, results, &pw->cnt, positions_done, pw) != WG_OK)
+        positions_done(pw, WG_ENOMEM, wg_errmsg(r->ctx));
+    return MHD_YES;
 }
 
 /* ---------------------------------------------------------------- routing */

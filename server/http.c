@@ -492,6 +492,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         return MHD_YES;
     }
+    if (r->resume) { /* resumed after a wait (the handler set it before suspending) */
+        enum MHD_Result (*fn)(req *) = r->resume;
+        r->resume = NULL;
+        return fn(r);
+    }
     if (*upload_size > 0) { /* a chunk of the body */
         if (!r->too_large && r->len + *upload_size > s->cfg.max_body) r->too_large = 1;
         if (!r->too_large) {
@@ -552,6 +557,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
         pthread_mutex_unlock(&s->log_mu);
     }
+    if (r->pending && r->pending_free) r->pending_free(r);
     if (r->snap) state_release(r->snap);
     free(r->body);
     free(r);
@@ -576,7 +582,7 @@ int http_start(server *s)
         fprintf(stderr, "wangge-server: bad listen address %s (an IPv4 address is expected)\n", s->cfg.addr);
         return WG_EINVAL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     if (!(s->guard = guard_new(s->cfg.timeout_s))) {
         fprintf(stderr, "wangge-server: cannot start the slow-client watchdog\n");
         return WG_ENOMEM;
@@ -617,7 +623,7 @@ void http_stop(server *s)
 int http_start_nolisten(server *s)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET |
-                     MHD_USE_ITC;
+                     MHD_ALLOW_SUSPEND_RESUME;
     unsigned pool = s->cfg.threads > 1 ? (unsigned)s->cfg.threads : 0;
     if (!(s->guard = guard_new(s->cfg.timeout_s))) return WG_ENOMEM;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,

@@ -263,6 +263,7 @@ int main(int argc, char **argv)
         int sig;
         sigwait(&stop, &sig);
         fprintf(stderr, "wangge-server: stopping (signal %d)\n", sig);
+        workers_quiesce(&s); /* no connection left suspended */
         http_stop(&s);
     }
     web_free(&s);

@@ -5,6 +5,7 @@
 
 #include "wangge/common.h"
 #include "wangge/lookup.h"
+#include "wangge/workers.h"
 
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -101,6 +102,12 @@ typedef struct req {
     double t0;
     caller who;         /* the caller, once known (req_caller) */
     int who_known;
+    /* a handler that suspended the connection to wait (POST /v1/positions waits for the
+     * position writer without holding its thread): called when MHD resumes it */
+    enum MHD_Result (*resume)(struct req *r);
+    void *pending;
+    void (*pending_free)(struct req *r); /* the request ended without resume answering (the
+                                            client left): frees pending */
 } req;
 
 double srv_now(void);
@@ -209,7 +216,12 @@ enum MHD_Result h_web(req *r, const char *path);
 enum MHD_Result h_workers(req *r, const char *path);
 int workers_init(server *s);
 void workers_free(server *s);
+/* Before the HTTP daemon stops: answers no more positions by suspending, and waits until every
+ * suspended positions request has been resumed and answered. */
+void workers_quiesce(server *s);
 struct wg_posindex *workers_index(server *s);
+/* The position writer's counts (all 0 when positions cannot be stored). */
+void workers_writer_stats(wg_poswriter_stats *out);
 /* Picks up worker changes made by other processes (at most once a second; cheap otherwise). */
 void workers_maybe_sync(req *r);
 /* h_events.c: /v1/events..., /v1/stats, /v1/categories, /v1/calendar; Open311 GeoReport v2

@@ -16,6 +16,7 @@
 
 #include "geom.h"
 #include "internal.h"
+#include "wangge/workers.h"
 #include "store_schema.h"
 #include "testutil.h"
 #include "wangge/import.h"
@@ -117,8 +118,8 @@ static void test_new_store_is_current(void **state)
 {
     fixture f;
     open_store(&f);
-    assert_int_equal(4, WG_SCHEMA_VERSION);
-    assert_int_equal(4, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(5, WG_SCHEMA_VERSION);
+    assert_int_equal(5, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
     assert_int_equal(5, q_int(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                                   " ('worker_positions', 'categories', 'event_steps', 'api_keys',"
                                   " 'position_inbox')"));
@@ -180,12 +181,12 @@ static void test_v1_store_upgrades_in_place(void **state)
     /* read-only cannot upgrade it */
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_ESTORE, wg_store_open(f.ctx, path, WG_STORE_READONLY));
-    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 4"));
+    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 5"));
     wg_ctx_free(f.ctx);
 
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_OK, wg_store_open(f.ctx, path, 0));
-    assert_int_equal(4, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(5, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM units WHERE code = '440307006'"));
     assert_int_equal(5, q_int(&f, "SELECT sum(households) FROM addresses"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM geometry_columns"
@@ -200,6 +201,42 @@ static void test_v1_store_upgrades_in_place(void **state)
     assert_int_equal(WG_OK, import_workers(&f, csv, 0, 0, &st));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM workers"));
     tu_remove_temp(csv);
+    close_store(&f);
+}
+
+/* A version-4 store (the inbox keyed by time) with fixes waiting in its inbox upgrades to the
+ * arrival-order inbox with every fix kept, in time order, still seen by readers and moved by
+ * the next merge. */
+static void test_v4_inbox_upgrades(void **state)
+{
+    (void)state;
+    char *path = tu_temp_path(".sqlite");
+    wg_schema_set_target(4);
+    wg_ctx *ctx = wg_ctx_new();
+    assert_int_equal(WG_OK, wg_store_open(ctx, path, WG_STORE_CREATE));
+    assert_int_equal(WG_OK, wg_exec(ctx, "INSERT INTO workers(id, name, role) VALUES ('w', 'n', 'officer');"
+                                         "INSERT INTO position_inbox(at_ms, worker_id, lon, lat, received_ms)"
+                                         " VALUES (3000, 'w', 114.3, 22.3, 1), (1000, 'w', 114.1, 22.1, 1),"
+                                         " (2000, 'w', 114.2, 22.2, 1)"));
+    wg_ctx_free(ctx);
+    wg_schema_set_target(0);
+
+    fixture f = {0};
+    f.path = path;
+    f.ctx = wg_ctx_new();
+    assert_int_equal(WG_OK, wg_store_open(f.ctx, path, 0));
+    assert_int_equal(5, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(3, q_int(&f, "SELECT count(*) FROM position_inbox"));
+    assert_int_equal(1, q_int(&f, "SELECT count(*) FROM pragma_table_info('position_inbox')"
+                                  " WHERE name = 'seq' AND pk = 1"));
+    assert_int_equal(123, q_int(&f, "SELECT group_concat(at_ms / 1000, '') FROM"
+                                    " (SELECT at_ms FROM position_inbox ORDER BY seq)"));
+    assert_int_equal(3000, q_int(&f, "SELECT seen_ms FROM workers_now WHERE id = 'w'"));
+    size_t moved = 0;
+    assert_int_equal(WG_OK, wg_positions_merge(f.ctx, NULL, &moved));
+    assert_int_equal(3, moved);
+    assert_int_equal(3, q_int(&f, "SELECT count(*) FROM worker_positions"));
+    assert_int_equal(3000, q_int(&f, "SELECT seen_ms FROM workers WHERE id = 'w'"));
     close_store(&f);
 }
 
@@ -836,6 +873,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_store_is_current),
         cmocka_unit_test(test_v1_store_upgrades_in_place),
+        cmocka_unit_test(test_v4_inbox_upgrades),
         cmocka_unit_test(test_workers_csv_fields),
         cmocka_unit_test(test_workers_rejections),
         cmocka_unit_test(test_workers_header_and_file_failures),

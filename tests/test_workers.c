@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "posindex.h"
+#include "store_schema.h"
 #include "testutil.h"
 #include "wangge/import.h"
 #include "wangge/store.h"
@@ -289,7 +290,7 @@ static void test_fixes(void **state)
     assert_int_equal(wg_positions_add(ctx, idx, again, 1, &pol, res, NULL), WG_OK);
     assert_int_equal(res[0].outcome, WG_FIX_DUPLICATE);
     size_t moved = 99;
-    assert_int_equal(wg_positions_merge(ctx, &moved), WG_OK);
+    assert_int_equal(wg_positions_merge(ctx, NULL, &moved), WG_OK);
     assert_int_equal(moved, 0);
     /* the track */
     wg_track_point *tp;
@@ -337,6 +338,142 @@ static void test_fixes(void **state)
     tu_close_store(ctx, path);
 }
 
+/* A batch that fails before its commit leaves nothing behind in the index: sent again, its fixes
+ * are stored, not taken for duplicates of the rolled-back ones. */
+static void test_batch_rollback(void **state)
+{
+    (void)state;
+    char *path;
+    wg_ctx *ctx = tu_open_store(&path);
+    wg_posindex *idx = wg_posindex_new(0);
+    wg_worker_reg r = {"A", "A", NULL, NULL, WG_WORKER_OFFICER, 1};
+    assert_int_equal(wg_worker_register(ctx, idx, &r, NULL), WG_OK);
+    wg_track_policy pol = {T0, 0, 0};
+    const wg_fix f[] = {{"A", 114.1, 22.1, T0 - 3000, NAN},
+                        {"A", 114.2, 22.2, T0 - 2000, NAN},
+                        {"A", 114.3, 22.3, T0 - 1000, NAN}};
+    wg_fix_result res[3];
+    /* the store refuses the third fix: the whole batch is rolled back */
+    assert_int_equal(wg_exec(ctx, "CREATE TEMP TRIGGER boom BEFORE INSERT ON main.position_inbox"
+                                  " WHEN NEW.lon > 114.25 BEGIN SELECT RAISE(ABORT, 'boom'); END"),
+                     WG_OK);
+    assert_int_not_equal(wg_positions_add(ctx, idx, f, 3, &pol, res, NULL), WG_OK);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM position_inbox"), 0);
+    assert_int_equal(wg_exec(ctx, "DROP TRIGGER temp.boom"), WG_OK);
+    wg_fix_counts cnt;
+    assert_int_equal(wg_positions_add(ctx, idx, f, 3, &pol, res, &cnt), WG_OK);
+    assert_int_equal(cnt.current, 3);
+    assert_int_equal(cnt.duplicate, 0);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM position_inbox"), 3);
+    /* and once they are stored, a repeat is a duplicate before and after the merge */
+    assert_int_equal(wg_positions_add(ctx, idx, f, 3, &pol, res, &cnt), WG_OK);
+    assert_int_equal(cnt.duplicate, 3);
+    assert_int_equal(wg_positions_merge(ctx, idx, NULL), WG_OK);
+    assert_int_equal(wg_positions_add(ctx, idx, f, 3, &pol, res, &cnt), WG_OK);
+    assert_int_equal(cnt.duplicate, 3);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM worker_positions"), 3);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM position_inbox"), 0);
+    wg_posindex_free(idx);
+    tu_close_store(ctx, path);
+}
+
+/* The position writer: threads posting through it (each its own workers, fixes in and out of
+ * order, repeats) get the outcomes their streams get when stored one batch after another
+ * without it, while it merges every 20 ms; freeing it merges the rest. */
+enum { PW_THREADS = 4, PW_WORKERS = 5, PW_BATCHES = 120, PW_MAX = 30 };
+
+typedef struct pw_stream {
+    wg_poswriter *pw;
+    int t;
+    char ids[PW_WORKERS][8];
+    wg_fix f[PW_BATCHES][PW_MAX];
+    size_t n[PW_BATCHES];
+    wg_fix_result res[PW_BATCHES][PW_MAX];
+    int rc;
+} pw_stream;
+
+static void *pw_post(void *arg)
+{
+    pw_stream *st = arg;
+    wg_ctx *ctx = wg_ctx_new();
+    wg_track_policy pol = {T0, 0, 0};
+    for (int b = 0; b < PW_BATCHES && st->rc == WG_OK; b++)
+        st->rc = wg_poswriter_add(st->pw, ctx, st->f[b], st->n[b], &pol, st->res[b], NULL);
+    wg_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_poswriter_threads(void **state)
+{
+    (void)state;
+    char *pa, *pb;
+    wg_ctx *a = tu_open_store(&pa), *b = tu_open_store(&pb);
+    wg_posindex *idx = wg_posindex_new(0);
+    static pw_stream st[PW_THREADS];
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int t = 0; t < PW_THREADS; t++) {
+        st[t].t = t;
+        st[t].rc = WG_OK;
+        for (int w = 0; w < PW_WORKERS; w++) {
+            snprintf(st[t].ids[w], sizeof st[t].ids[w], "P%d%d", t, w);
+            wg_worker_reg r = {st[t].ids[w], st[t].ids[w], NULL, NULL, WG_WORKER_OFFICER, 1};
+            assert_int_equal(wg_worker_register(a, idx, &r, NULL), WG_OK);
+            assert_int_equal(wg_worker_register(b, NULL, &r, NULL), WG_OK);
+        }
+        for (int k = 0; k < PW_BATCHES; k++) {
+            st[t].n[k] = 1 + (x = x * 6364136223846793005ull + 1442695040888963407ull) % PW_MAX;
+            for (size_t i = 0; i < st[t].n[k]; i++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                st[t].f[k][i] = (wg_fix){st[t].ids[(x >> 33) % PW_WORKERS], 114 + (double)((x >> 20) % 1000) / 2000,
+                                         22.5, T0 - (int64_t)((x >> 40) % 300) * 1000, NAN};
+            }
+        }
+    }
+    wg_poswriter_opts po = {20, 64, 0};
+    wg_poswriter *pw = wg_poswriter_new(a, pa, idx, &po);
+    assert_non_null(pw);
+    pthread_t th[PW_THREADS];
+    for (int t = 0; t < PW_THREADS; t++) {
+        st[t].pw = pw;
+        assert_int_equal(pthread_create(&th[t], NULL, pw_post, &st[t]), 0);
+    }
+    for (int t = 0; t < PW_THREADS; t++) pthread_join(th[t], NULL);
+    wg_poswriter_drain(pw); /* the counts are complete once every batch is reported */
+    wg_poswriter_stats ps;
+    wg_poswriter_get_stats(pw, &ps);
+    assert_int_equal(wg_poswriter_free(pw, a), WG_OK);
+    assert_int_equal(ps.batches, PW_THREADS * PW_BATCHES);
+    assert_true(ps.transactions >= 1 && ps.transactions <= ps.batches && ps.merges >= 1);
+    size_t kinds[4] = {0};
+    wg_track_policy pol = {T0, 0, 0};
+    for (int t = 0; t < PW_THREADS; t++) {
+        assert_int_equal(st[t].rc, WG_OK);
+        for (int k = 0; k < PW_BATCHES; k++) {
+            wg_fix_result want[PW_MAX];
+            assert_int_equal(wg_positions_add(b, NULL, st[t].f[k], st[t].n[k], &pol, want, NULL), WG_OK);
+            for (size_t i = 0; i < st[t].n[k]; i++) {
+                if (want[i].outcome != st[t].res[k][i].outcome)
+                    fail_msg("thread %d batch %d fix %zu: %s through the writer, %s alone", t, k, i,
+                             wg_fix_outcome_name(st[t].res[k][i].outcome), wg_fix_outcome_name(want[i].outcome));
+                kinds[want[i].outcome]++;
+            }
+        }
+    }
+    assert_true(kinds[WG_FIX_CURRENT] && kinds[WG_FIX_TRACK] && kinds[WG_FIX_DUPLICATE]);
+    assert_int_equal(tu_q_int(a, "SELECT count(*) FROM position_inbox"), 0);
+    const char *sql[] = {"SELECT count(*) FROM worker_positions",
+                         "SELECT sum(at_ms % 100003 * length(worker_id)) FROM worker_positions",
+                         "SELECT sum(seen_ms % 100003) FROM workers",
+                         "SELECT sum(CAST(lon * 1e6 AS INTEGER) % 100003) FROM workers"};
+    for (size_t i = 0; i < 4; i++) assert_int_equal(tu_q_int(a, sql[i]), tu_q_int(b, sql[i]));
+    print_message("writer: %llu batches in %llu transactions, %llu merges; outcomes current %zu, out of order %zu, duplicate %zu\n",
+                  (unsigned long long)ps.batches, (unsigned long long)ps.transactions,
+                  (unsigned long long)ps.merges, kinds[0], kinds[1], kinds[2]);
+    wg_posindex_free(idx);
+    tu_close_store(a, pa);
+    tu_close_store(b, pb);
+}
+
 /* The inbox changes where fixes wait, not what is decided: random batches (several workers,
  * fixes in and out of order, repeats within and across batches, an unknown worker) give the
  * same outcomes, track and positions when added with an index and merged at random moments as
@@ -358,7 +495,7 @@ static void test_inbox_same_outcomes(void **state)
     size_t merges = 0, checked = 0, kinds[4] = {0};
     for (int batch = 0; batch < 300; batch++) {
         if (batch == 150) { /* a server restart: merge, then a new index learns from the track */
-            assert_int_equal(wg_positions_merge(a, NULL), WG_OK);
+            assert_int_equal(wg_positions_merge(a, NULL, NULL), WG_OK);
             wg_posindex_free(idx);
             idx = wg_posindex_new(0);
             assert_int_equal(wg_posindex_sync(idx, a, NULL), WG_OK);
@@ -381,8 +518,9 @@ static void test_inbox_same_outcomes(void **state)
                          wg_fix_outcome_name(ra[i].outcome), wg_fix_outcome_name(rb[i].outcome));
             kinds[ra[i].outcome]++;
         }
-        if (rnd() % 7 == 0) {
-            assert_int_equal(wg_positions_merge(a, NULL), WG_OK);
+        if (rnd() % 7 == 0) { /* the server's merge (the index forgets its inbox keys) or
+                                 * another process's (it keeps them: they are in the track) */
+            assert_int_equal(wg_positions_merge(a, rnd() % 2 ? idx : NULL, NULL), WG_OK);
             merges++;
         }
         if (batch % 50 == 49) /* what readers see agrees before any merge too */
@@ -406,7 +544,7 @@ static void test_inbox_same_outcomes(void **state)
     /* every kind of outcome came up, and the merged stores are the same row for row */
     assert_true(kinds[WG_FIX_CURRENT] && kinds[WG_FIX_TRACK] && kinds[WG_FIX_DUPLICATE] &&
                 kinds[WG_FIX_REJECTED] && merges > 10);
-    assert_int_equal(wg_positions_merge(a, NULL), WG_OK);
+    assert_int_equal(wg_positions_merge(a, NULL, NULL), WG_OK);
     const char *sql[] = {"SELECT count(*) FROM worker_positions",
                          "SELECT sum(at_ms % 100003 * length(worker_id)) FROM worker_positions",
                          "SELECT sum(seen_ms % 100003) FROM workers",
@@ -767,6 +905,7 @@ typedef struct shared {
     const upd *log;
     atomic_ulong applied;
     atomic_int done;
+    atomic_ulong queried; /* queries answered so far, all readers */
     mquery *q[C_READERS];
     size_t nq[C_READERS];
     int reader;
@@ -791,7 +930,17 @@ static void *updater(void *arg)
             if (rc != WG_OK) fprintf(stderr, "update %zu: put returned %d\n", i, rc);
         }
         atomic_store_explicit(&sh->applied, i + 1, memory_order_release);
-        if (i % 64 == 63) sched_yield(); /* let the readers in (two cores for three threads) */
+        if (i % 64 == 63) { /* let the readers in (two cores for three threads): at least 400
+                             * queries spread over the updates, however loaded the machine (for
+                             * at most 20 s) */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            double until = now.tv_sec + now.tv_nsec / 1e9 + 20;
+            do
+                sched_yield();
+            while (atomic_load(&sh->queried) < (i + 1) * 400 / C_UPDATES &&
+                   (clock_gettime(CLOCK_MONOTONIC, &now), now.tv_sec + now.tv_nsec / 1e9 < until));
+        }
     }
     atomic_store(&sh->done, 1);
     return NULL;
@@ -822,6 +971,7 @@ static void *reader(void *arg)
             mq->dist[i] = out[i].dist_m;
         }
         n++;
+        atomic_fetch_add(&sh->queried, 1);
     }
     sh->nq[ra->r] = n;
     return NULL;
@@ -978,6 +1128,7 @@ static void test_nearest_concurrent(void **state)
     sh.log = log;
     atomic_init(&sh.applied, 0);
     atomic_init(&sh.done, 0);
+    atomic_init(&sh.queried, 0);
     for (int r = 0; r < C_READERS; r++) {
         sh.q[r] = calloc(C_QUERIES, sizeof(mquery));
         for (int i = 0; i < C_QUERIES; i++)
@@ -1038,7 +1189,7 @@ static void test_nearest_concurrent(void **state)
                   total, C_READERS, C_UPDATES,
                   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6, overlapped,
                   later_state, (unsigned long long)st.retries, (unsigned long long)st.locked);
-    assert_true(total >= 200); /* overlap depends on the machine's load: reported, not required */
+    assert_true(total >= 390); /* the updater waits for them; overlap is reported, not required */
     /* and the final state */
     assert_int_equal(at <= C_UPDATES, 1);
     while (at < C_UPDATES)
@@ -1205,6 +1356,8 @@ int main(void)
         cmocka_unit_test(test_register),
         cmocka_unit_test(test_fixes),
         cmocka_unit_test(test_inbox_same_outcomes),
+        cmocka_unit_test(test_batch_rollback),
+        cmocka_unit_test(test_poswriter_threads),
         cmocka_unit_test(test_nearest_brute_force),
         cmocka_unit_test(test_nearest_antimeridian),
         cmocka_unit_test(test_nearest_empty_and_updates),

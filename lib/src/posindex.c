@@ -139,9 +139,23 @@ typedef struct pi_slot {
     /* for wg_positions_add's duplicate check: no fix of this worker newer than stored_ms is
      * stored, in the track or the inbox (INT64_MAX: not known, check every fix); learnt from
      * the track at the first sync, raised by every fix this process stores and by another
-     * process's merge (seen as a change of the workers table's seen_ms, table_seen_ms) */
-    int64_t stored_ms, table_seen_ms;
+     * process's merge (seen as a change of the workers table's seen_ms, table_seen_ms);
+     * put_ms: the newest fix this process stored, the open batch included (INT64_MIN: none) */
+    int64_t stored_ms, table_seen_ms, put_ms;
 } pi_slot;
+
+/* A set of (slot, time) keys with open addressing (si1 = slot + 1, 0 = empty): the fixes this
+ * process stored in the position inbox since its last merge (wg_positions_add's duplicate
+ * check; the inbox itself is in arrival order and has no key to ask). */
+typedef struct pi_key {
+    int64_t at_ms;
+    uint32_t si1;
+} pi_key;
+
+typedef struct pi_keyset {
+    pi_key *k;
+    size_t mask, used;
+} pi_keyset;
 
 /* An id -> index + 1 map with open addressing (0 = empty). */
 typedef struct pi_map {
@@ -169,6 +183,7 @@ struct wg_posindex {
     size_t known, placed;
     uint32_t sync_pass;
     atomic_ulong retries, locked;
+    pi_keyset inbox, batch; /* in the inbox; stored by the open batch (moved at its commit) */
 };
 
 /* ---------------------------------------------------------------- geodesy */
@@ -286,6 +301,58 @@ static uint64_t hash_key(uint64_t k)
 {
     k *= 0x9E3779B97F4A7C15ull;
     return k ^ (k >> 29);
+}
+
+static size_t keyset_home(const pi_keyset *s, uint32_t si, int64_t at_ms)
+{
+    return (size_t)hash_key((uint64_t)at_ms ^ ((uint64_t)si << 44) ^ si) & s->mask;
+}
+
+static int keyset_has(const pi_keyset *s, uint32_t si, int64_t at_ms)
+{
+    if (!s->used) return 0;
+    for (size_t h = keyset_home(s, si, at_ms);; h = (h + 1) & s->mask) {
+        const pi_key *k = &s->k[h];
+        if (!k->si1) return 0;
+        if (k->si1 == si + 1 && k->at_ms == at_ms) return 1;
+    }
+}
+
+static void keyset_place(pi_keyset *s, uint32_t si, int64_t at_ms)
+{
+    size_t h = keyset_home(s, si, at_ms);
+    while (s->k[h].si1 && !(s->k[h].si1 == si + 1 && s->k[h].at_ms == at_ms))
+        h = (h + 1) & s->mask;
+    if (!s->k[h].si1) s->used++;
+    s->k[h] = (pi_key){at_ms, si + 1};
+}
+
+/* Room for `more` keys beyond those held (load kept under a half). */
+static int keyset_reserve(pi_keyset *s, size_t more)
+{
+    size_t want = s->used + more, cap = s->k ? s->mask + 1 : 0;
+    if (want * 2 <= cap) return WG_OK;
+    size_t ncap = cap ? cap : 1024;
+    while (ncap < want * 2)
+        ncap *= 2;
+    pi_keyset n = {calloc(ncap, sizeof *n.k), ncap - 1, 0};
+    if (!n.k) return WG_ENOMEM;
+    for (size_t h = 0; h < cap; h++)
+        if (s->k[h].si1) keyset_place(&n, s->k[h].si1 - 1, s->k[h].at_ms);
+    free(s->k);
+    *s = n;
+    return WG_OK;
+}
+
+static void keyset_clear(pi_keyset *s)
+{
+    if (s->mask + 1 > (1u << 16)) { /* a burst's table is not kept */
+        free(s->k);
+        *s = (pi_keyset){NULL, 0, 0};
+    } else if (s->used) {
+        memset(s->k, 0, (s->mask + 1) * sizeof *s->k);
+        s->used = 0;
+    }
 }
 
 static pi_slot *slot_at(const wg_posindex *idx, uint32_t i)
@@ -669,6 +736,7 @@ static int slot_for(wg_posindex *idx, const char *id, uint32_t *si)
     sl->seen_ms = INT64_MIN;
     sl->stored_ms = INT64_MAX;
     sl->table_seen_ms = INT64_MIN;
+    sl->put_ms = INT64_MIN;
     idx->nslots++;
     int rc = map_add(idx, &idx->ids, slot_key, i);
     if (rc != WG_OK) {
@@ -761,16 +829,49 @@ int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *s
     const pi_slot *sl = slot_at(idx, si);
     *active = sl->active;
     *seen_ms = sl->has_pos ? sl->seen_ms : INT64_MIN;
-    *stored_ms = sl->stored_ms;
+    /* stored fixes are at most the position (committed ones) or stored_ms (when known), and
+     * put_ms (the open batch's too: the position moves after the commit) */
+    int64_t bound = *seen_ms < sl->stored_ms ? *seen_ms : sl->stored_ms;
+    *stored_ms = bound > sl->put_ms ? bound : sl->put_ms;
     return 1;
 }
 
-void wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms)
+int wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms)
 {
     uint32_t si;
-    if (find_slot(idx, id, &si) != WG_OK) return;
+    if (find_slot(idx, id, &si) != WG_OK) return WG_OK;
     pi_slot *sl = slot_at(idx, si);
     if (sl->stored_ms != INT64_MAX && at_ms > sl->stored_ms) sl->stored_ms = at_ms;
+    if (at_ms > sl->put_ms) sl->put_ms = at_ms;
+    if (keyset_reserve(&idx->batch, 1) != WG_OK) return WG_ENOMEM;
+    keyset_place(&idx->batch, si, at_ms);
+    return WG_OK;
+}
+
+int wg_pi_inbox_has_locked(wg_posindex *idx, const char *id, int64_t at_ms)
+{
+    uint32_t si;
+    if (find_slot(idx, id, &si) != WG_OK) return 0;
+    return keyset_has(&idx->inbox, si, at_ms) || keyset_has(&idx->batch, si, at_ms);
+}
+
+int wg_pi_batch_ready_locked(wg_posindex *idx)
+{
+    return keyset_reserve(&idx->inbox, idx->batch.used);
+}
+
+void wg_pi_batch_end_locked(wg_posindex *idx, int committed)
+{
+    for (size_t h = 0; committed && idx->batch.used && h <= idx->batch.mask; h++) {
+        const pi_key *k = &idx->batch.k[h];
+        if (k->si1) keyset_place(&idx->inbox, k->si1 - 1, k->at_ms); /* room reserved */
+    }
+    keyset_clear(&idx->batch);
+}
+
+void wg_pi_inbox_clear_locked(wg_posindex *idx)
+{
+    keyset_clear(&idx->inbox);
 }
 
 static int forget_locked(wg_posindex *idx, uint32_t si)
@@ -921,6 +1022,8 @@ void wg_posindex_free(wg_posindex *idx)
     free(idx->retired);
     free(idx->ids.v);
     free(idx->strmap.v);
+    free(idx->inbox.k);
+    free(idx->batch.k);
     pthread_mutex_destroy(&idx->mu);
     pthread_rwlock_destroy(&idx->str_mu);
     free(idx);

@@ -15,14 +15,41 @@ int wg_pi_put_locked(wg_posindex *idx, const wg_worker *w);
 int wg_pi_move_locked(wg_posindex *idx, const char *id, double lon, double lat, int64_t seen_ms);
 int wg_pi_duty_locked(wg_posindex *idx, const char *id, int on_duty);
 /* What the index knows of a worker: 1 with *active, *seen_ms (INT64_MIN: no position) and
- * *stored_ms (no fix of the worker newer than it is stored, in the track or the position inbox;
- * INT64_MAX when the index does not know: learnt from the track by wg_posindex_sync, raised by
- * another process's fixes at the sync after their merge), or 0 if it does not know the
- * worker. */
+ * *stored_ms (no fix of the worker newer than it is stored, in the track, the position inbox or
+ * the open batch: the lesser of the position and the newest stored fix, when the index knows
+ * that one (learnt from the track by wg_posindex_sync, raised by another process's fixes at the
+ * sync after their merge), and at least the newest fix this process stored), or 0 if it does
+ * not know the worker. */
 int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
                        int64_t *stored_ms);
-/* Notes a fix of worker id at at_ms stored by this process. */
-void wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms);
+/* The position inbox's keys. The inbox is in arrival order and has no key, so the index keeps
+ * the (worker, time) of every fix this process put there since its last merge, and the fixes
+ * of the open batch apart until its commit (so a rolled-back batch leaves no key behind):
+ * wg_pi_stored_locked notes a fix of worker id at at_ms stored by the open batch (and raises
+ * the worker's stored_ms; WG_ENOMEM); wg_pi_inbox_has_locked tells whether a fix is one of
+ * either set; wg_pi_batch_ready_locked makes room for the batch's keys before the commit
+ * (WG_ENOMEM), so that wg_pi_batch_end_locked (after the commit or the rollback) cannot fail;
+ * wg_pi_inbox_clear_locked forgets them all once a merge has moved the inbox into the track.
+ * Keys of fixes another process stored are not there: the track's key catches those after
+ * their merge (another process merges before it commits). */
+int wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms);
+int wg_pi_inbox_has_locked(wg_posindex *idx, const char *id, int64_t at_ms);
+int wg_pi_batch_ready_locked(wg_posindex *idx);
+void wg_pi_batch_end_locked(wg_posindex *idx, int committed);
+void wg_pi_inbox_clear_locked(wg_posindex *idx);
+
+/* Several batches of fixes in one transaction (the position writer's group commit): decided
+ * in the order given, exactly as if stored one batch after the other, each against its own
+ * policy, with its own results and counts (results may be NULL). A store failure fails them
+ * all (and stores nothing). wg_positions_add is this with one batch. */
+typedef struct wg_fix_batch {
+    const wg_fix *fixes;
+    size_t n;
+    const wg_track_policy *pol;
+    wg_fix_result *results;
+    wg_fix_counts *counts;
+} wg_fix_batch;
+int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *b, size_t nb);
 
 /* Distances (metres) between lon/lat points on WGS84, as the index computes them. */
 /* ECEF coordinates of a point on the ellipsoid (height 0). */

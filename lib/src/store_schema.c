@@ -173,11 +173,22 @@ static const char *const MIGRATE_TO_3 =
     "  created_ms INTEGER NOT NULL,"
     "  revoked_ms INTEGER);";
 
-/* GPS fixes are first appended to position_inbox, keyed by time, so a batch of 1,000 fixes of
- * 1,000 different workers writes a few pages, not one page of the track per worker; the inbox
- * is moved into worker_positions and the workers' positions in one sorted pass now and then
+/* GPS fixes are first appended to position_inbox, so a batch of 1,000 fixes of 1,000 different
+ * workers writes a few pages, not one page of the track per worker; the inbox is moved into
+ * worker_positions and the workers' positions in one sorted pass now and then
  * (wg_positions_merge). workers_now is the workers with their newest stored position, inbox
- * included: what readers see. */
+ * included: what readers see. Version 4 keyed the inbox by time. */
+#define WORKERS_NOW_VIEW \
+    "CREATE VIEW workers_now AS" \
+    " SELECT w.id AS id, w.name AS name, w.phone AS phone, w.role AS role, w.home_grid AS home_grid," \
+    "  CASE WHEN i.at_ms > coalesce(w.seen_ms, i.at_ms - 1) THEN i.lon ELSE w.lon END AS lon," \
+    "  CASE WHEN i.at_ms > coalesce(w.seen_ms, i.at_ms - 1) THEN i.lat ELSE w.lat END AS lat," \
+    "  w.on_duty AS on_duty," \
+    "  max(coalesce(w.seen_ms, i.at_ms), coalesce(i.at_ms, w.seen_ms)) AS seen_ms, w.active AS active" \
+    " FROM workers w LEFT JOIN" \
+    "  (SELECT worker_id, lon, lat, max(at_ms) AS at_ms FROM position_inbox GROUP BY worker_id) i" \
+    "  ON i.worker_id = w.id;"
+
 static const char *const MIGRATE_TO_4 =
     "CREATE TABLE position_inbox("
     "  at_ms INTEGER NOT NULL,"
@@ -186,20 +197,30 @@ static const char *const MIGRATE_TO_4 =
     "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
     "  accuracy_m REAL,"
     "  received_ms INTEGER NOT NULL,"
-    "  PRIMARY KEY (at_ms, worker_id)) WITHOUT ROWID;"
-    "CREATE VIEW workers_now AS"
-    " SELECT w.id AS id, w.name AS name, w.phone AS phone, w.role AS role, w.home_grid AS home_grid,"
-    "  CASE WHEN i.at_ms > coalesce(w.seen_ms, i.at_ms - 1) THEN i.lon ELSE w.lon END AS lon,"
-    "  CASE WHEN i.at_ms > coalesce(w.seen_ms, i.at_ms - 1) THEN i.lat ELSE w.lat END AS lat,"
-    "  w.on_duty AS on_duty,"
-    "  max(coalesce(w.seen_ms, i.at_ms), coalesce(i.at_ms, w.seen_ms)) AS seen_ms, w.active AS active"
-    " FROM workers w LEFT JOIN"
-    "  (SELECT worker_id, lon, lat, max(at_ms) AS at_ms FROM position_inbox GROUP BY worker_id) i"
-    "  ON i.worker_id = w.id;";
+    "  PRIMARY KEY (at_ms, worker_id)) WITHOUT ROWID;" WORKERS_NOW_VIEW;
+
+/* Version 5: the inbox in arrival order (a rowid table), so that a batch appends to its end
+ * whatever times it carries: a phone's buffered track of 1,000 fixes an hour old used to land
+ * on up to 1,000 pages of a time-keyed inbox. It has no key on the fix: the server's position
+ * index keeps the keys of the fixes it put there (wg_positions_add). */
+static const char *const MIGRATE_TO_5 =
+    "CREATE TABLE position_inbox_5("
+    "  seq INTEGER PRIMARY KEY,"
+    "  worker_id TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    "  accuracy_m REAL,"
+    "  received_ms INTEGER NOT NULL);"
+    "INSERT INTO position_inbox_5(worker_id, at_ms, lon, lat, accuracy_m, received_ms)"
+    " SELECT worker_id, at_ms, lon, lat, accuracy_m, received_ms FROM position_inbox ORDER BY at_ms;"
+    "DROP VIEW workers_now;"
+    "DROP TABLE position_inbox;"
+    "ALTER TABLE position_inbox_5 RENAME TO position_inbox;" WORKERS_NOW_VIEW;
 
 /* MIGRATIONS[v] moves a store from version v to v + 1. */
 static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1, MIGRATE_TO_2, MIGRATE_TO_3,
-                                                          MIGRATE_TO_4};
+                                                          MIGRATE_TO_4, MIGRATE_TO_5};
 
 /* The version stores are brought to; lowered only by tests (wg_schema_set_target). */
 static int target_version = WG_SCHEMA_VERSION;

@@ -1,33 +1,37 @@
 /* Workers in the store: registration, duty, GPS fixes and their track, retention; and the JSON
  * of workers and nearest answers (see wangge/workers.h for the model).
  *
- * Fixes. A batch is one transaction (BEGIN IMMEDIATE) with prepared statements:
- *   1. per fix, in batch order: INSERT OR IGNORE it into position_inbox (keyed by time, so a
- *      batch appends to a few pages however many workers it names), guarded by EXISTS(an active
- *      worker with that id; skipped when the position index holds the worker as active: the
- *      server's index learns this server's registrations at once and another process's within
- *      a sync, about a second, so a fix a CLI deregistration beat by under a second is still
- *      taken) AND NOT EXISTS(the same fix in the track): one row inserted means
- *      stored; none means a duplicate (stored before or earlier in the batch), an unknown or a
+ * Fixes. A batch is one transaction (BEGIN IMMEDIATE) with prepared statements. With a position
+ * index (the server):
+ *   1. per fix, in batch order: a fix the index knows as stored in the inbox since the last
+ *      merge (by this process, this batch included) is a duplicate, no SQL asked; otherwise it
+ *      is appended to position_inbox (in arrival order, so a batch appends to a few pages
+ *      whatever workers and times it names), guarded by EXISTS(an active worker with that id;
+ *      skipped when the index holds the worker as active: the server's index learns this
+ *      server's registrations at once and another process's within a sync, about a second, so
+ *      a fix a CLI deregistration beat by under a second is still taken) AND NOT EXISTS(the
+ *      same fix in the track; skipped when the fix is newer than every stored fix of its
+ *      worker). One row inserted means stored; none means a duplicate, an unknown or a
  *      deregistered worker, told apart by a SELECT (rare);
  *   2. per worker of the stored fixes, in batch order: current when newer than the worker's
  *      newest stored fix and everything before it in the batch, else out of order. The newest
- *      stored fix comes from the position index when there is one (the server: it holds every
- *      worker's newest fix, and its writers' lock is held from before BEGIN to after the index
- *      is moved, so it cannot be stale against this process's writes); without one (the CLI) the
- *      inbox is merged first, so the workers table has it.
+ *      stored fix comes from the index (it holds every worker's newest fix, and its writers'
+ *      lock is held from before BEGIN to after the index is moved, so it cannot be stale
+ *      against this process's writes).
  * wg_positions_merge moves the inbox into the track (worker_positions, keyed (worker_id, at_ms))
  * in one pass sorted by worker, and each worker's newest fix into workers (guarded by seen_ms:
  * positions stay monotonic in device time whoever merges). The server merges every 3 s and
- * at start and stop; the CLI merges in its own transaction. Readers see the inbox through the
- * view workers_now and the track queries, so a fix is visible once committed. A merge costs
- * about a page per worker named plus ~1.5 us a fix, so merging less often makes the per-page
- * part rarer (gateway batches: every worker in every merge); the price is a longer inbox for
- * workers_now to group (about 0.1 s for 300,000 fixes waiting, which takes 1.5 s of 200,000
- * fixes a second).
- * Cost: a batch of 1,000 fixes of 1,000 different workers used to dirty about 1,000 leaf pages
- * of the track (and a page of workers per ~25 workers) at every commit; now it appends to the
- * inbox, and a merge writes each worker's track tail once per merge, however many batches
+ * at start and stop. Readers see the inbox through the view workers_now and the track queries,
+ * so a fix is visible once committed. A merge costs about a page per worker named plus ~1.5 us
+ * a fix, so merging less often makes the per-page part rarer (gateway batches: every worker in
+ * every merge); the price is a longer inbox for workers_now to group (about 0.1 s for 300,000
+ * fixes waiting, which takes 1.5 s of 200,000 fixes a second).
+ * Without an index (the CLI) a batch merges the inbox first, then inserts its fixes into the
+ * track itself (INSERT OR IGNORE: the track's key finds duplicates) and moves the workers'
+ * positions from the workers table, which the merge made exact.
+ * Cost: a batch of 1,000 fixes of 1,000 different workers would dirty about 1,000 leaf pages
+ * of the track (and a page of workers per ~25 workers) at every commit; through the inbox it
+ * appends, and a merge writes each worker's track tail once per merge, however many batches
  * came in between. bench/run_nearest.sh measures both shapes of batch.
  */
 #include "posindex.h"
@@ -347,12 +351,12 @@ typedef struct fix_job {
     wg_posindex *idx; /* NULL: the newest stored fix comes from the workers table */
     const wg_fix *fixes;
     wg_fix_result *res;
-    sqlite3_stmt *ins, *ins_new, *why, *seen;
-    int64_t now, earliest, latest;
+    sqlite3_stmt *ins, *ins_new, *why, *seen, *move;
+    const int64_t *recv; /* per fix: when it was received (its batch's now) */
 } fix_job;
 
 /* Why a fix is refused before the store is asked, or NULL. */
-static const char *fix_fault(const fix_job *j, const wg_fix *f)
+static const char *fix_fault(int64_t earliest, int64_t latest, const wg_fix *f)
 {
     if (!f->worker_id || !*f->worker_id || strlen(f->worker_id) > WG_WORKER_ID_MAX)
         return "bad_worker_id";
@@ -361,8 +365,8 @@ static const char *fix_fault(const fix_job *j, const wg_fix *f)
         return "bad_coordinates";
     if (!isnan(f->accuracy_m) && !(f->accuracy_m >= 0 && f->accuracy_m <= 1e7))
         return "bad_accuracy";
-    if (f->at_ms > j->latest) return "future";
-    if (f->at_ms < j->earliest) return "too_old";
+    if (f->at_ms > latest) return "future";
+    if (f->at_ms < earliest) return "too_old";
     return NULL;
 }
 
@@ -384,10 +388,12 @@ static int insert_fix(fix_job *j, size_t i)
     int64_t known_seen, stored;
     if (j->idx) {
         if (wg_pi_known_locked(j->idx, f->worker_id, &known_active, &known_seen, &stored)) {
-            /* newer than the worker's position or than every fix of it stored: it cannot be in
-             * the track, so the track's key need not be searched (the inbox's key catches a
-             * repeat of a fix waiting there) */
-            newer = f->at_ms > known_seen || f->at_ms > stored;
+            /* newer than every fix of the worker stored: neither key need be searched */
+            newer = f->at_ms > stored;
+            if (!newer && known_active == 1 && wg_pi_inbox_has_locked(j->idx, f->worker_id, f->at_ms)) {
+                j->res[i] = (wg_fix_result){WG_FIX_DUPLICATE, NULL};
+                return WG_OK;
+            }
         } else {
             /* registered by another process since the last sync: the index learns it (as
              * stored before this batch) before its first fix of the batch is stored */
@@ -404,12 +410,13 @@ static int insert_fix(fix_job *j, size_t i)
         sqlite3_bind_null(ins, 5);
     else
         sqlite3_bind_double(ins, 5, f->accuracy_m);
-    sqlite3_bind_int64(ins, 6, j->now);
+    sqlite3_bind_int64(ins, 6, j->recv[i]);
     sqlite3_bind_int(ins, 7, known_active == 1);
     int took = 0, rc = step_changes(j, ins, &took);
     if (rc != WG_OK || took) {
         j->res[i] = (wg_fix_result){WG_FIX_CURRENT, NULL};
-        if (rc == WG_OK && j->idx) wg_pi_stored_locked(j->idx, f->worker_id, f->at_ms);
+        if (rc == WG_OK && j->idx && wg_pi_stored_locked(j->idx, f->worker_id, f->at_ms) != WG_OK)
+            rc = wg_fail(j->ctx, WG_ENOMEM, "position index: out of memory");
         return rc;
     }
     sqlite3_bind_text(j->why, 1, f->worker_id, -1, SQLITE_STATIC);
@@ -515,10 +522,15 @@ static int merge_inbox(wg_ctx *ctx, size_t *moved)
     return rc;
 }
 
-int wg_positions_merge(wg_ctx *ctx, size_t *moved)
+int wg_positions_merge(wg_ctx *ctx, wg_posindex *idx, size_t *moved)
 {
     if (moved) *moved = 0;
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
+    if (idx) wg_pi_lock(idx);
+    /* The merge checks that every fix's worker exists (WHERE worker_id IN workers), so the
+     * track's foreign key need not be checked row by row (half the cost of the insert); the
+     * pragma only takes effect outside a transaction, as here. */
+    sqlite3_db_config(ctx->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int *)NULL);
     int rc = wg_begin(ctx);
     if (rc == WG_OK) rc = merge_inbox(ctx, moved);
     if (rc == WG_OK) rc = wg_commit(ctx);
@@ -526,66 +538,131 @@ int wg_positions_merge(wg_ctx *ctx, size_t *moved)
         wg_rollback(ctx);
         if (moved) *moved = 0;
     }
+    sqlite3_db_config(ctx->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int *)NULL);
+    if (rc == WG_OK && idx) wg_pi_inbox_clear_locked(idx); /* all moved, by this merge or an earlier one */
+    if (idx) wg_pi_unlock(idx);
     return rc;
 }
 
+/* The statements of a batch. With an index the fixes go to the inbox (ins: checked against
+ * the track's key; ins_new: newer than anything stored); without, to the track itself, whose
+ * key drops duplicates, and move updates the workers table. ?7: the index holds the worker as
+ * active. */
 static int fix_statements(fix_job *j)
 {
-    int rc = wg_prepare(j->ctx,
-                        "INSERT OR IGNORE INTO position_inbox(at_ms, worker_id, lon, lat, accuracy_m,"
-                        " received_ms)"
-                        " SELECT ?2, ?1, ?3, ?4, ?5, ?6"
+    int rc;
+    if (j->idx) {
+        rc = wg_prepare(j->ctx,
+                        "INSERT INTO position_inbox(worker_id, at_ms, lon, lat, accuracy_m, received_ms)"
+                        " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
                         " WHERE (?7 OR EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1))"
                         " AND NOT EXISTS (SELECT 1 FROM worker_positions WHERE worker_id = ?1 AND at_ms = ?2)",
                         &j->ins);
-    if (rc == WG_OK)
+        if (rc == WG_OK)
+            rc = wg_prepare(j->ctx,
+                            "INSERT INTO position_inbox(worker_id, at_ms, lon, lat, accuracy_m, received_ms)"
+                            " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
+                            " WHERE ?7 OR EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)",
+                            &j->ins_new);
+    } else {
         rc = wg_prepare(j->ctx,
-                        "INSERT OR IGNORE INTO position_inbox(at_ms, worker_id, lon, lat, accuracy_m,"
+                        "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat, accuracy_m,"
                         " received_ms)"
-                        " SELECT ?2, ?1, ?3, ?4, ?5, ?6"
+                        " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
                         " WHERE ?7 OR EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)",
-                        &j->ins_new);
+                        &j->ins);
+        if (rc == WG_OK)
+            rc = wg_prepare(j->ctx,
+                            "UPDATE workers SET lon = ?2, lat = ?3, seen_ms = ?4 WHERE id = ?1"
+                            " AND (seen_ms IS NULL OR seen_ms < ?4)",
+                            &j->move);
+    }
     if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT active FROM workers WHERE id = ?", &j->why);
     if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT seen_ms FROM workers WHERE id = ?", &j->seen);
     return rc;
 }
 
-int wg_positions_add(wg_ctx *ctx, wg_posindex *idx, const wg_fix *fixes, size_t n,
-                     const wg_track_policy *pol, wg_fix_result *results, wg_fix_counts *counts)
+/* Without an index: the workers' positions from the batch (last[i]: fix i is its worker's
+ * newest). */
+static int move_workers(fix_job *j, size_t n, const unsigned char *last)
 {
-    if (counts) memset(counts, 0, sizeof *counts);
+    for (size_t i = 0; i < n; i++) {
+        if (!last[i]) continue;
+        const wg_fix *f = &j->fixes[i];
+        sqlite3_bind_text(j->move, 1, f->worker_id, -1, SQLITE_STATIC);
+        sqlite3_bind_double(j->move, 2, f->lon);
+        sqlite3_bind_double(j->move, 3, f->lat);
+        sqlite3_bind_int64(j->move, 4, f->at_ms);
+        int s = sqlite3_step(j->move);
+        sqlite3_reset(j->move);
+        if (s != SQLITE_DONE) return wg_fail_sql(j->ctx, "cannot move worker");
+    }
+    return WG_OK;
+}
+
+/* Checks every fix of the batches against its own batch's policy; pending fixes are marked
+ * CURRENT with reason "" (insert_fix decides them). */
+static void fix_faults(const wg_fix_batch *b, size_t nb, wg_fix_result *res, int64_t *recv)
+{
+    size_t k = 0;
+    int64_t clock = 0;
+    for (size_t bi = 0; bi < nb; bi++) {
+        wg_track_policy p = {0};
+        if (b[bi].pol) p = *b[bi].pol;
+        if (!p.now_ms) p.now_ms = clock ? clock : (clock = clock_ms());
+        int64_t latest = p.now_ms + (p.max_future_ms > 0 ? p.max_future_ms : WG_FIX_FUTURE_MS);
+        int64_t earliest = p.now_ms - (p.retention_ms > 0 ? p.retention_ms : WG_TRACK_RETENTION_MS);
+        for (size_t i = 0; i < b[bi].n; i++, k++) {
+            const char *fault = fix_fault(earliest, latest, &b[bi].fixes[i]);
+            res[k] = fault ? (wg_fix_result){WG_FIX_REJECTED, fault} : (wg_fix_result){WG_FIX_CURRENT, ""};
+            recv[k] = p.now_ms;
+        }
+    }
+}
+
+int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *b, size_t nb)
+{
+    size_t n = 0;
+    for (size_t bi = 0; bi < nb; bi++) {
+        n += b[bi].n;
+        if (b[bi].counts) memset(b[bi].counts, 0, sizeof *b[bi].counts);
+    }
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
-    wg_track_policy p = {0};
-    if (pol) p = *pol;
-    fix_job j = {ctx, idx, fixes, results, NULL, NULL, NULL, NULL, p.now_ms ? p.now_ms : clock_ms(), 0, 0};
-    j.latest = j.now + (p.max_future_ms > 0 ? p.max_future_ms : WG_FIX_FUTURE_MS);
-    j.earliest = j.now - (p.retention_ms > 0 ? p.retention_ms : WG_TRACK_RETENTION_MS);
-    if (!j.res) j.res = malloc((n ? n : 1) * sizeof *j.res);
+    /* one batch is used in place; several are laid end to end: their fixes are decided in
+     * that order, as if they came one after the other */
+    int joined = nb != 1 || !b[0].results;
+    wg_fix *fixes = nb == 1 ? (wg_fix *)b[0].fixes : malloc((n ? n : 1) * sizeof *fixes);
+    wg_fix_result *res = joined ? malloc((n ? n : 1) * sizeof *res) : b[0].results;
+    int64_t *recv = malloc((n ? n : 1) * sizeof *recv);
     unsigned char *last = calloc(n ? n : 1, 1);
-    if (!j.res || !last) {
-        if (j.res != results) free(j.res);
-        free(last);
+    if ((!fixes && nb != 1) || !res || !recv || !last) {
+        if (nb != 1) free(fixes);
+        if (joined) free(res);
+        free(recv), free(last);
         return wg_fail(ctx, WG_ENOMEM, "out of memory");
     }
+    for (size_t bi = 0, k = 0; nb != 1 && bi < nb; k += b[bi].n, bi++)
+        if (b[bi].n) memcpy(fixes + k, b[bi].fixes, b[bi].n * sizeof *fixes);
+    fix_faults(b, nb, res, recv);
+    fix_job j = {ctx, idx, fixes, res, NULL, NULL, NULL, NULL, NULL, recv};
     if (idx) wg_pi_lock(idx);
     int rc = wg_begin(ctx);
     if (rc == WG_OK && !idx) rc = merge_inbox(ctx, NULL); /* the workers table is then exact */
     if (rc == WG_OK) rc = fix_statements(&j);
-    for (size_t i = 0; rc == WG_OK && i < n; i++) {
-        const char *fault = fix_fault(&j, &fixes[i]);
-        if (fault)
-            j.res[i] = (wg_fix_result){WG_FIX_REJECTED, fault};
-        else
-            rc = insert_fix(&j, i);
-    }
+    for (size_t i = 0; rc == WG_OK && i < n; i++)
+        if (res[i].reason && !*res[i].reason) rc = insert_fix(&j, i);
     if (rc == WG_OK) rc = position_pass(&j, n, last);
-    if (rc == WG_OK && !idx) rc = merge_inbox(ctx, NULL);
+    if (rc == WG_OK && !idx) rc = move_workers(&j, n, last);
+    if (rc == WG_OK && idx && wg_pi_batch_ready_locked(idx) != WG_OK)
+        rc = wg_fail(ctx, WG_ENOMEM, "position index: out of memory");
     sqlite3_finalize(j.ins);
     sqlite3_finalize(j.ins_new);
     sqlite3_finalize(j.why);
     sqlite3_finalize(j.seen);
+    sqlite3_finalize(j.move);
     if (rc == WG_OK) rc = wg_commit(ctx);
     if (rc != WG_OK) wg_rollback(ctx);
+    if (idx) wg_pi_batch_end_locked(idx, rc == WG_OK);
     for (size_t i = 0; rc == WG_OK && idx && i < n; i++) {
         if (!last[i]) continue;
         int moved =
@@ -596,14 +673,27 @@ int wg_positions_add(wg_ctx *ctx, wg_posindex *idx, const wg_fix *fixes, size_t 
             rc = wg_fail(ctx, moved, "position index: out of memory");
     }
     if (idx) wg_pi_unlock(idx);
-    for (size_t i = 0; counts && rc == WG_OK && i < n; i++) {
-        size_t *c[] = {&counts->current, &counts->track, &counts->duplicate, &counts->rejected};
-        (*c[j.res[i].outcome])++;
+    for (size_t bi = 0, k = 0; rc == WG_OK && bi < nb; bi++) {
+        wg_fix_counts *c = b[bi].counts;
+        for (size_t i = 0; i < b[bi].n; i++, k++) {
+            if (b[bi].results) b[bi].results[i] = res[k];
+            if (c) {
+                size_t *by[] = {&c->current, &c->track, &c->duplicate, &c->rejected};
+                (*by[res[k].outcome])++;
+            }
+        }
     }
-    if (counts && rc != WG_OK) memset(counts, 0, sizeof *counts);
-    if (j.res != results) free(j.res);
-    free(last);
+    if (nb != 1) free(fixes);
+    if (joined) free(res);
+    free(recv), free(last);
     return rc;
+}
+
+int wg_positions_add(wg_ctx *ctx, wg_posindex *idx, const wg_fix *fixes, size_t n,
+                     const wg_track_policy *pol, wg_fix_result *results, wg_fix_counts *counts)
+{
+    const wg_fix_batch b = {fixes, n, pol, results, counts};
+    return wg_positions_add_batches(ctx, idx, &b, 1);
 }
 
 /* ---------------------------------------------------------------- the track */
@@ -689,7 +779,7 @@ int wg_track_prune(wg_ctx *ctx, int64_t before_ms, size_t *deleted)
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
     char(*ids)[WG_WORKER_ID_MAX + 1];
     size_t n, gone = 0;
-    int rc = wg_positions_merge(ctx, NULL); /* then the track holds every fix */
+    int rc = wg_positions_merge(ctx, NULL, NULL); /* then the track holds every fix */
     if (rc != WG_OK) return rc;
     rc = all_ids(ctx, &ids, &n);
     sqlite3_stmt *del = NULL;

@@ -184,6 +184,7 @@ static void server_start(void)
 
 static void server_stop(void)
 {
+    workers_quiesce(&g_srv);
     http_stop(&g_srv);
     web_free(&g_srv);
     tiles_free(&g_srv);

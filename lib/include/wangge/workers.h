@@ -170,13 +170,58 @@ WG_API int wg_track_get(wg_ctx *ctx, const char *worker_id, int64_t from_ms, int
  * track is pruned without a full scan and without holding the write lock for long.
  * *deleted (may be NULL) gets the number of fixes deleted. */
 WG_API int wg_track_prune(wg_ctx *ctx, int64_t before_ms, size_t *deleted /* out */);
-/* Stored fixes first land in an inbox keyed by time (cheap to append to, whatever workers a
- * batch names); this moves the inbox into the track and each worker's newest fix into its
- * position, in one transaction. Readers see fixes in the inbox already: merging changes where
- * they are kept, not what is read. Callers with a position index (the server) call it now and
- * then (about once a second, and at start and stop); wg_positions_add without an index merges
- * by itself. *moved (may be NULL) gets the number of fixes moved. */
-WG_API int wg_positions_merge(wg_ctx *ctx, size_t *moved /* out */);
+/* Fixes stored through a position index first land in an inbox in arrival order (cheap to
+ * append to, whatever workers and times a batch names); this moves the inbox into the track and
+ * each worker's newest fix into its position, in one transaction. Readers see fixes in the inbox
+ * already: merging changes where they are kept, not what is read. Callers with a position index
+ * (the server) call it with that index now and then (every few seconds, and at start and stop):
+ * the index then forgets the inbox keys it kept for its duplicate check. Without an index (idx
+ * NULL) it only moves the inbox; wg_positions_add without an index merges by itself and stores
+ * into the track directly. *moved (may be NULL) gets the number of fixes moved. */
+WG_API int wg_positions_merge(wg_ctx *ctx, wg_posindex *idx, size_t *moved /* out */);
+
+/* A position writer: a thread with a store connection of its own through which the threads of
+ * a process store fixes (the server's POST /v1/positions). Batches queued while it stores
+ * others go into its next transaction together (group commit: one commit and one fsync for
+ * them all), decided exactly as if stored one after the other in queue order; its connection
+ * keeps its page cache, which another connection's commit would empty. It merges the position
+ * inbox (with the index, as wg_positions_merge) when it starts, every merge_ms, and when it is
+ * freed. */
+typedef struct wg_poswriter wg_poswriter;
+typedef struct wg_poswriter_opts {
+    int64_t merge_ms;   /* 0: 3,000 */
+    size_t group_fixes; /* fixes per transaction at most (a batch is never split); 0: 16,384 */
+    int cache_kib;      /* its connection's page cache; 0: the store's default */
+} wg_poswriter_opts;
+typedef struct wg_poswriter_stats {
+    uint64_t batches, transactions, fixes, merges, merge_failures;
+} wg_poswriter_stats;
+/* Opens path (writable) for the writer, merges what a previous run left in the inbox and
+ * starts the thread; NULL on failure (the reason on err). idx must outlive the writer. */
+WG_API wg_poswriter *wg_poswriter_new(wg_ctx *err, const char *path, wg_posindex *idx,
+                                      const wg_poswriter_opts *opts);
+/* wg_positions_add through the writer: returns once the batch is committed (or failed: the
+ * reason on ctx, the caller's own context). Safe from any number of threads. */
+WG_API int wg_poswriter_add(wg_poswriter *pw, wg_ctx *ctx, const wg_fix *fixes, size_t n,
+                            const wg_track_policy *pol, wg_fix_result *results /* out */,
+                            wg_fix_counts *counts /* out */);
+/* The same without waiting: queues the batch (fixes, pol, results and counts must stay valid
+ * until done is called) and returns; done(ud, rc, errmsg) is called on the writer's thread once
+ * the batch is committed (rc WG_OK, errmsg NULL) or has failed, and must not call back into the
+ * writer. A refusal to queue (out of memory, stopping) is returned at once (reason on ctx) and
+ * done is then not called. */
+typedef void (*wg_poswriter_done_fn)(void *ud, int rc, const char *errmsg);
+WG_API int wg_poswriter_submit(wg_poswriter *pw, wg_ctx *ctx, const wg_fix *fixes, size_t n,
+                               const wg_track_policy *pol, wg_fix_result *results /* out */,
+                               wg_fix_counts *counts /* out */, wg_poswriter_done_fn done,
+                               void *ud);
+/* Waits until every batch queued so far has been reported. */
+WG_API void wg_poswriter_drain(wg_poswriter *pw);
+/* A batch is counted just after its caller is told (wg_poswriter_drain first for exact counts). */
+WG_API void wg_poswriter_get_stats(wg_poswriter *pw, wg_poswriter_stats *out);
+/* Stores what is queued, merges the inbox, stops the thread and closes its connection. Returns
+ * the last merge's result (its reason on err, which may be NULL). No add may be running. */
+WG_API int wg_poswriter_free(wg_poswriter *pw, wg_ctx *err);
 
 /* ---------------------------------------------------------------- the position index */
 
