@@ -48,11 +48,18 @@ static wg_posindex *g_idx;
 static wg_poswriter *g_writer; /* NULL: the store cannot be written */
 static atomic_llong g_synced_us, g_pruned_us;
 
+/* Suspended positions requests, so that the server stops only once they are all answered. */
+static pthread_mutex_t g_pos_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_pos_cv = PTHREAD_COND_INITIALIZER;
+static size_t g_pos_waiting;
+static int g_pos_stopping;
+
 int workers_init(server *s)
 {
     g_idx = wg_posindex_new(0);
     wg_ctx *ctx = state_thread_ctx(s);
     if (!g_idx || !ctx) return WG_ENOMEM;
+    g_pos_stopping = 0; /* a server started again in the same process (the fuzz harness) */
     /* fixes go through one writer thread (group commit); it first merges what a previous run
      * left in the inbox */
     wg_poswriter_opts po = {MERGE_INTERVAL_MS, 0, POSWRITER_CACHE_KIB};
@@ -646,12 +653,6 @@ typedef struct pos_wait {
     int rc;
     char msg[256];
 } pos_wait;
-
-/* Suspended positions requests, so that the server stops only once they are all answered. */
-static pthread_mutex_t g_pos_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_pos_cv = PTHREAD_COND_INITIALIZER;
-static size_t g_pos_waiting;
-static int g_pos_stopping;
 
 static int pos_begin(void)
 {
