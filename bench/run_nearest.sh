@@ -108,11 +108,11 @@ stop_redis
 echo "== 4. positions over HTTP: batches of 1,000 fixes, wrk -t2 -c8 -d15s"
 start "$store"
 for shape in phone gateway; do
-  before=$(sqlite3 "$store" "SELECT count(*) FROM worker_positions")
+  before=$(sqlite3 "$store" "SELECT (SELECT count(*) FROM worker_positions) + (SELECT count(*) FROM position_inbox)")
   echo "-- $shape batches"
   WANGGE_KEY=$DISP WANGGE_WORKERS=10000 WANGGE_SHAPE=$shape wrk -t2 -c8 -d15s -s "$here/bench/http/positions.lua" "$base" |
     tee "$work/wrk-positions-$shape.txt" | grep -E "Requests/sec|Latency|requests in|Non-2xx"
-  after=$(sqlite3 "$store" "SELECT count(*) FROM worker_positions")
+  after=$(sqlite3 "$store" "SELECT (SELECT count(*) FROM worker_positions) + (SELECT count(*) FROM position_inbox)")
   rps=$(sed -n 's/^Requests\/sec: *//p' "$work/wrk-positions-$shape.txt")
   awk -v r="$rps" -v s=$((after - before)) -v shape="$shape" 'BEGIN {
     printf "%s: %.0f positions/s (%.1f batches/s x 1000; target >= 200,000: %s); %d fixes stored\n", shape, r * 1000, r,
