@@ -544,33 +544,26 @@ int wg_positions_merge(wg_ctx *ctx, wg_posindex *idx, size_t *moved)
     return rc;
 }
 
+/* A fix's columns from the bound values, taken if its worker is active (?7: the index holds it
+ * as active). */
+#define FIX_ROW                                                                                    \
+    "(worker_id, at_ms, lon, lat, accuracy_m, received_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6"          \
+    " WHERE (?7 OR EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1))"
+
 /* The statements of a batch. With an index the fixes go to the inbox (ins: checked against
  * the track's key; ins_new: newer than anything stored); without, to the track itself, whose
- * key drops duplicates, and move updates the workers table. ?7: the index holds the worker as
- * active. */
+ * key drops duplicates, and move updates the workers table. */
 static int fix_statements(fix_job *j)
 {
     int rc;
     if (j->idx) {
         rc = wg_prepare(j->ctx,
-                        "INSERT INTO position_inbox(worker_id, at_ms, lon, lat, accuracy_m, received_ms)"
-                        " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
-                        " WHERE (?7 OR EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1))"
+                        "INSERT INTO position_inbox" FIX_ROW
                         " AND NOT EXISTS (SELECT 1 FROM worker_positions WHERE worker_id = ?1 AND at_ms = ?2)",
                         &j->ins);
-        if (rc == WG_OK)
-            rc = wg_prepare(j->ctx,
-                            "INSERT INTO position_inbox(worker_id, at_ms, lon, lat, accuracy_m, received_ms)"
-                            " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
-                            " WHERE ?7 OR EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)",
-                            &j->ins_new);
+        if (rc == WG_OK) rc = wg_prepare(j->ctx, "INSERT INTO position_inbox" FIX_ROW, &j->ins_new);
     } else {
-        rc = wg_prepare(j->ctx,
-                        "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat, accuracy_m,"
-                        " received_ms)"
-                        " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
-                        " WHERE ?7 OR EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND active = 1)",
-                        &j->ins);
+        rc = wg_prepare(j->ctx, "INSERT OR IGNORE INTO worker_positions" FIX_ROW, &j->ins);
         if (rc == WG_OK)
             rc = wg_prepare(j->ctx,
                             "UPDATE workers SET lon = ?2, lat = ?3, seen_ms = ?4 WHERE id = ?1"
