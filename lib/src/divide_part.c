@@ -692,8 +692,9 @@ static int run_metis(wg_ctx *ctx, const dv_graph *g, int nparts, int seed, int *
 /* Pair exchange (Kernighan-Lin) between neighbouring parts p and q, where units are too
  * coarse for any one move or chain to help (30 households must go one way, 22 come back):
  * up to KL_STEPS moves between the two, each the best available even if it makes things
- * worse, no unit moved twice; the best prefix of the sequence is kept if it beats the start,
- * the rest undone. Returns 1 if something was kept. */
+ * worse, no unit moved twice (so log, 2 entries a move, needs room for the graph's units); the
+ * best prefix of the sequence is kept if it beats the start, the rest undone. Returns 1 if
+ * something was kept. */
 static int kl_pair(pstate *s, size_t p, size_t q, size_t *log, unsigned char *locked)
 {
     const dv_graph *g = s->g;
@@ -713,8 +714,10 @@ static int kl_pair(pstate *s, size_t p, size_t q, size_t *log, unsigned char *lo
                 next_to_b = (size_t)s->part[g->nbr[e]] == b;
             if (!next_to_b) continue;
             const size_t *set;
-            size_t m = moving_set(s, &u, &set);
-            if (!m) continue;
+            size_t m = moving_set(s, &u, &set), moved = 0;
+            for (size_t i = 0; i < m && !moved; i++)
+                moved = locked[set[i]]; /* a branch may hold a unit moved already */
+            if (!m || moved) continue;
             double hu = households_of(s, set, m), own;
             if (hu <= 0) continue;
             size_t k = neighbour_parts(s, set, m, a, &own);
