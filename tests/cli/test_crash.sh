@@ -40,7 +40,7 @@ T_START=$(date +%s)
 
 now_ms() { date +%s%3N; }
 sq() { sqlite3 -cmd ".timeout 10000" "$@"; } # the harness's own reads wait out a lock
-rand() { echo $(($1 + (RANDOM * 32768 + RANDOM) % ($2 - $1 + 1))); } # rand LO HI
+rand() { local hi=$(($2 < $1 ? $1 : $2)); echo $(($1 + (RANDOM * 32768 + RANDOM) % (hi - $1 + 1))); } # rand LO HI (HI < LO: LO)
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 # run_killed DELAY_MS CMD...: runs CMD and kills it with SIGKILL after DELAY_MS unless it ended
 # before; $rc = its exit status (137 when the kill landed), $ms = its wall time. The kill goes to
@@ -61,9 +61,12 @@ run_killed() {
   wait "$sp" 2> /dev/null
   ms=$(($(now_ms) - t0))
 }
-# kill_delay COMMIT_MS: a delay after start-up, one in three within 15% of the commit
+# kill_delay COMMIT_MS: a delay after start-up, one in three within 15% of the commit (when the
+# commit estimate has come down below the start-up measured on a busier moment, from half of it)
 kill_delay() {
-  if [ $((RANDOM % 3)) = 0 ]; then rand $(($1 * 85 / 100)) $(($1 * 115 / 100)); else rand "$STARTUP" $(($1 * 110 / 100)); fi
+  local lo=$STARTUP hi=$(($1 * 110 / 100))
+  [ "$hi" -le "$lo" ] && lo=$(($1 / 2))
+  if [ $((RANDOM % 3)) = 0 ]; then rand $(($1 * 85 / 100)) $(($1 * 115 / 100)); else rand "$lo" "$hi"; fi
 }
 # learn_commit KEY: moves the estimate of when KEY's run commits (COMMIT[KEY], ms after its
 # start) towards what this round showed: a run that finished committed before its end, a kill
