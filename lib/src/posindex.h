@@ -30,8 +30,8 @@ int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *s
  * either set; wg_pi_batch_ready_locked makes room for the batch's keys before the commit
  * (WG_ENOMEM), so that wg_pi_batch_end_locked (after the commit or the rollback) cannot fail;
  * wg_pi_inbox_clear_locked forgets them all once a merge has moved the inbox into the track.
- * Keys of fixes another process stored are not there: the track's key catches those after
- * their merge (another process merges before it commits). */
+ * Keys of fixes another process stored are not there: the track's key catches those (a
+ * process without an index stores into the track itself). */
 int wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms);
 int wg_pi_inbox_has_locked(wg_posindex *idx, const char *id, int64_t at_ms);
 int wg_pi_batch_ready_locked(wg_posindex *idx);

@@ -624,18 +624,18 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
     /* one batch is used in place; several are laid end to end: their fixes are decided in
      * that order, as if they came one after the other */
     int joined = nb != 1 || !b[0].results;
-    wg_fix *fixes = nb == 1 ? (wg_fix *)b[0].fixes : malloc((n ? n : 1) * sizeof *fixes);
+    wg_fix *copy = nb != 1 ? malloc((n ? n : 1) * sizeof *copy) : NULL;
+    const wg_fix *fixes = nb != 1 ? copy : b[0].fixes;
     wg_fix_result *res = joined ? malloc((n ? n : 1) * sizeof *res) : b[0].results;
     int64_t *recv = malloc((n ? n : 1) * sizeof *recv);
     unsigned char *last = calloc(n ? n : 1, 1);
-    if ((!fixes && nb != 1) || !res || !recv || !last) {
-        if (nb != 1) free(fixes);
+    if ((nb != 1 && !copy) || !res || !recv || !last) {
+        free(copy), free(recv), free(last);
         if (joined) free(res);
-        free(recv), free(last);
         return wg_fail(ctx, WG_ENOMEM, "out of memory");
     }
-    for (size_t bi = 0, k = 0; nb != 1 && bi < nb; k += b[bi].n, bi++)
-        if (b[bi].n) memcpy(fixes + k, b[bi].fixes, b[bi].n * sizeof *fixes);
+    for (size_t bi = 0, k = 0; copy && bi < nb; k += b[bi].n, bi++)
+        if (b[bi].n) memcpy(copy + k, b[bi].fixes, b[bi].n * sizeof *copy);
     fix_faults(b, nb, res, recv);
     fix_job j = {ctx, idx, fixes, res, NULL, NULL, NULL, NULL, NULL, recv};
     if (idx) wg_pi_lock(idx);
@@ -676,9 +676,8 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
             }
         }
     }
-    if (nb != 1) free(fixes);
+    free(copy), free(recv), free(last);
     if (joined) free(res);
-    free(recv), free(last);
     return rc;
 }
 
