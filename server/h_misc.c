@@ -69,9 +69,12 @@ enum MHD_Result h_metrics(req *r)
          "# TYPE wangge_position_fixes_total counter\nwangge_position_fixes_total %llu\n"
          "# TYPE wangge_position_transactions_total counter\nwangge_position_transactions_total %llu\n"
          "# TYPE wangge_position_merges_total counter\nwangge_position_merges_total %llu\n"
-         "# TYPE wangge_position_merge_failures_total counter\nwangge_position_merge_failures_total %llu\n",
+         "# TYPE wangge_position_merge_failures_total counter\nwangge_position_merge_failures_total %llu\n"
+         "# TYPE wangge_position_store_seconds_total counter\nwangge_position_store_seconds_total %.3f\n"
+         "# TYPE wangge_position_merge_seconds_total counter\nwangge_position_merge_seconds_total %.3f\n",
          (unsigned long long)ps.batches, (unsigned long long)ps.fixes, (unsigned long long)ps.transactions,
-         (unsigned long long)ps.merges, (unsigned long long)ps.merge_failures);
+         (unsigned long long)ps.merges, (unsigned long long)ps.merge_failures, ps.store_us / 1e6,
+         ps.merge_us / 1e6);
     struct mallinfo2 mi = mallinfo2();
     EMIT("# HELP wangge_memory_bytes Memory by holder: the heap in use and free (glibc arenas), SQLite's"
          " share of it (page caches, statements), the tile cache's.\n# TYPE wangge_memory_bytes gauge\n"

@@ -377,6 +377,48 @@ static void test_batch_rollback(void **state)
     tu_close_store(ctx, path);
 }
 
+/* The index skips the track's key for a fix outside the time ranges it knows the worker's
+ * stored fixes lie in, and for one its key sets answer for. Fixes another process stored
+ * (the CLI, straight into the track) show as a newest fix outside those ranges at the next
+ * sync: from then on every older fix of that worker is asked of the track again. */
+static void test_foreign_fixes(void **state)
+{
+    (void)state;
+    char *path;
+    wg_ctx *ctx = tu_open_store(&path);
+    wg_posindex *idx = wg_posindex_new(0);
+    wg_worker_reg r = {"A", "A", NULL, NULL, WG_WORKER_OFFICER, 1};
+    assert_int_equal(wg_worker_register(ctx, idx, &r, NULL), WG_OK);
+    assert_int_equal(wg_posindex_sync(idx, ctx, NULL), WG_OK);
+    wg_track_policy pol = {T0, 0, 0};
+    wg_fix_counts cnt;
+    const wg_fix mine[] = {{"A", 114.1, 22.1, T0 - 100000, NAN},
+                           {"A", 114.2, 22.2, T0 - 50000, NAN}};
+    assert_int_equal(wg_positions_add(ctx, idx, mine, 2, &pol, NULL, &cnt), WG_OK);
+    assert_int_equal(cnt.current, 2);
+    /* two merges: this process's keys leave the key sets, the track answers for them */
+    assert_int_equal(wg_positions_merge(ctx, idx, NULL), WG_OK);
+    assert_int_equal(wg_positions_merge(ctx, idx, NULL), WG_OK);
+    assert_int_equal(wg_positions_add(ctx, idx, mine, 2, &pol, NULL, &cnt), WG_OK);
+    assert_int_equal(cnt.duplicate, 2);
+    /* another process stores one fix between them and a newer one */
+    const wg_fix theirs[] = {{"A", 114.3, 22.3, T0 - 75000, NAN},
+                             {"A", 114.4, 22.4, T0 - 10000, NAN}};
+    assert_int_equal(wg_positions_add(ctx, NULL, theirs, 2, &pol, NULL, &cnt), WG_OK);
+    assert_int_equal(cnt.current, 1);
+    assert_int_equal(wg_posindex_sync(idx, ctx, NULL), WG_OK);
+    /* both are duplicates here too; a fix nobody stored between them is out of order */
+    assert_int_equal(wg_positions_add(ctx, idx, theirs, 2, &pol, NULL, &cnt), WG_OK);
+    assert_int_equal(cnt.duplicate, 2);
+    const wg_fix gap = {"A", 114.5, 22.5, T0 - 60000, NAN};
+    assert_int_equal(wg_positions_add(ctx, idx, &gap, 1, &pol, NULL, &cnt), WG_OK);
+    assert_int_equal(cnt.track, 1);
+    assert_int_equal(wg_positions_merge(ctx, idx, NULL), WG_OK);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM worker_positions"), 5);
+    wg_posindex_free(idx);
+    tu_close_store(ctx, path);
+}
+
 /* The position writer: threads posting through it (each its own workers, fixes in and out of
  * order, repeats) get the outcomes their streams get when stored one batch after another
  * without it, while it merges every 20 ms; freeing it merges the rest. */
@@ -1357,6 +1399,7 @@ int main(void)
         cmocka_unit_test(test_fixes),
         cmocka_unit_test(test_inbox_same_outcomes),
         cmocka_unit_test(test_batch_rollback),
+        cmocka_unit_test(test_foreign_fixes),
         cmocka_unit_test(test_poswriter_threads),
         cmocka_unit_test(test_nearest_brute_force),
         cmocka_unit_test(test_nearest_antimeridian),

@@ -124,6 +124,12 @@ typedef struct pi_table {
     pi_bucket b[];
 } pi_table;
 
+#define PI_RUNS 3
+
+typedef struct pi_run {
+    int64_t lo, hi, ex; /* [lo, hi]; exact from ex */
+} pi_run;
+
 typedef struct pi_slot {
     char id[WG_WORKER_ID_MAX + 1]; /* immutable once the slot exists */
     _Atomic(char *) name, phone;   /* immutable strings, replaced whole */
@@ -142,6 +148,22 @@ typedef struct pi_slot {
      * process's merge (seen as a change of the workers table's seen_ms, table_seen_ms);
      * put_ms: the newest fix this process stored, the open batch included (INT64_MIN: none) */
     int64_t stored_ms, table_seen_ms, put_ms;
+    /* runs: every stored fix of the worker (track and inbox) lies in one of nruns disjoint
+     * time ranges, in order, once the track is learnt (stored_ms known); a fix outside them
+     * all is new without asking the track. Within a run, every stored fix at or after its ex
+     * is one this process stored in the last two merge rounds, so the key sets tell whether
+     * such a fix is stored, again without asking the track (a run of this process's fixes
+     * has ex at its start; a fix from before the rounds kept, ex after it). The first run is
+     * the track's [oldest, newest] at the first sync (ex past it); every fix this process
+     * stores is added; another process's fixes (seen as a newest fix outside the runs) add
+     * [-inf, its newest] (ex past it). Over PI_RUNS, the two closest are joined, so the runs
+     * only ever cover more and their exact parts only shrink. */
+    pi_run run[PI_RUNS];
+    int nruns;
+    /* the times of the fixes it stored in merge round r lie in [round_lo, round_hi][r & 1]
+     * (when round_of[r & 1] == r): what leaves the key sets when that round is dropped */
+    int64_t round_lo[2], round_hi[2];
+    uint32_t round_of[2];
 } pi_slot;
 
 /* A set of (slot, time) keys with open addressing (si1 = slot + 1, 0 = empty): the fixes this
@@ -183,7 +205,10 @@ struct wg_posindex {
     size_t known, placed;
     uint32_t sync_pass;
     atomic_ulong retries, locked;
-    pi_keyset inbox, batch; /* in the inbox; stored by the open batch (moved at its commit) */
+    /* stored this round (since the last merge), in the round before, by the open batch
+     * (moved to inbox at its commit) */
+    pi_keyset inbox, prev, batch;
+    uint32_t round; /* merges seen */
 };
 
 /* ---------------------------------------------------------------- geodesy */
@@ -346,7 +371,8 @@ static int keyset_reserve(pi_keyset *s, size_t more)
 
 static void keyset_clear(pi_keyset *s)
 {
-    if (s->mask + 1 > (1u << 16)) { /* a burst's table is not kept */
+    /* a table is kept for the next round unless it is mostly empty (a burst's) */
+    if (s->mask + 1 > (1u << 16) && s->used * 8 < s->mask + 1) {
         free(s->k);
         *s = (pi_keyset){NULL, 0, 0};
     } else if (s->used) {
@@ -704,6 +730,79 @@ void wg_pi_unlock(wg_posindex *idx)
     pthread_mutex_unlock(&idx->mu);
 }
 
+/* The run of the slot holding at_ms, or NULL. */
+static pi_run *run_at(pi_slot *sl, int64_t at_ms)
+{
+    for (int k = 0; k < sl->nruns; k++)
+        if (at_ms >= sl->run[k].lo && at_ms <= sl->run[k].hi) return &sl->run[k];
+    return NULL;
+}
+
+static int64_t after(int64_t t)
+{
+    return t == INT64_MAX ? t : t + 1;
+}
+
+/* The end of a run's inexact part (INT64_MIN: exact throughout). */
+static int64_t inexact_end(const pi_run *r)
+{
+    return r->ex > r->lo ? (r->ex < after(r->hi) ? r->ex : after(r->hi)) : INT64_MIN;
+}
+
+/* One run covering x and y (and the gap between, where nothing is stored), exact past every
+ * inexact part of either. */
+static pi_run join(pi_run x, pi_run y)
+{
+    pi_run j = {x.lo < y.lo ? x.lo : y.lo, x.hi > y.hi ? x.hi : y.hi, 0};
+    int64_t ex = inexact_end(&x), ey = inexact_end(&y);
+    j.ex = ex > ey ? ex : ey;
+    if (j.ex == INT64_MIN) j.ex = j.lo;
+    return j;
+}
+
+/* Adds the run n to the slot's runs (joining those it overlaps; then, over PI_RUNS, the two
+ * closest). */
+static void runs_add(pi_slot *sl, pi_run n)
+{
+    pi_run r[PI_RUNS + 1];
+    int m = 0, placed = 0;
+    for (int k = 0; k < sl->nruns; k++) {
+        if (sl->run[k].hi < n.lo) { /* before n */
+            r[m++] = sl->run[k];
+        } else if (sl->run[k].lo > n.hi) { /* after */
+            if (!placed) r[m++] = n, placed = 1;
+            r[m++] = sl->run[k];
+        } else { /* overlaps */
+            n = join(n, sl->run[k]);
+        }
+    }
+    if (!placed) r[m++] = n;
+    if (m > PI_RUNS) {
+        int best = 0; /* the gap r[k + 1].lo - r[k].hi > 0 fits in an unsigned 64-bit */
+        for (int k = 1; k + 1 < m; k++)
+            if ((uint64_t)r[k + 1].lo - (uint64_t)r[k].hi <
+                (uint64_t)r[best + 1].lo - (uint64_t)r[best].hi)
+                best = k;
+        r[best] = join(r[best], r[best + 1]);
+        for (int k = best + 1; k + 1 < m; k++)
+            r[k] = r[k + 1];
+        m--;
+    }
+    memcpy(sl->run, r, (size_t)m * sizeof *r);
+    sl->nruns = m;
+}
+
+/* Fixes of the slot in [lo, hi] leave the key sets: the runs are exact only past them. */
+static void runs_forget(pi_slot *sl, int64_t lo, int64_t hi)
+{
+    for (int k = 0; k < sl->nruns; k++) {
+        pi_run *r = &sl->run[k];
+        if (r->hi < lo || r->lo > hi) continue;
+        int64_t past = after(hi < r->hi ? hi : r->hi);
+        if (r->ex < past) r->ex = past;
+    }
+}
+
 static int find_slot(wg_posindex *idx, const char *id, uint32_t *si)
 {
     uint32_t v = id ? map_find(idx, &idx->ids, slot_key, id) : 0;
@@ -737,6 +836,7 @@ static int slot_for(wg_posindex *idx, const char *id, uint32_t *si)
     sl->stored_ms = INT64_MAX;
     sl->table_seen_ms = INT64_MIN;
     sl->put_ms = INT64_MIN;
+    sl->round_of[0] = sl->round_of[1] = idx->round - 2; /* a round already gone */
     idx->nslots++;
     int rc = map_add(idx, &idx->ids, slot_key, i);
     if (rc != WG_OK) {
@@ -801,15 +901,7 @@ int wg_pi_move_locked(wg_posindex *idx, const char *id, double lon, double lat, 
     if (!lonlat_ok(lon, lat)) return WG_EINVAL;
     uint32_t si;
     int rc = find_slot(idx, id, &si);
-    if (rc != WG_OK) return rc;
-    pi_slot *sl = slot_at(idx, si);
-    if (sl->has_pos && seen_ms <= sl->seen_ms) return 0;
-    sl->has_pos = 1;
-    sl->lon = lon;
-    sl->lat = lat;
-    sl->seen_ms = seen_ms;
-    rc = place(idx, si);
-    return rc == WG_OK ? 1 : rc;
+    return rc != WG_OK ? rc : wg_pi_move_at_locked(idx, si, lon, lat, seen_ms);
 }
 
 int wg_pi_duty_locked(wg_posindex *idx, const char *id, int on_duty)
@@ -821,11 +913,27 @@ int wg_pi_duty_locked(wg_posindex *idx, const char *id, int on_duty)
     return place(idx, si);
 }
 
-int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
-                       int64_t *stored_ms)
+int wg_pi_find_locked(wg_posindex *idx, const char *id, uint32_t *si)
 {
-    uint32_t si;
-    if (find_slot(idx, id, &si) != WG_OK) return 0;
+    return find_slot(idx, id, si);
+}
+
+int wg_pi_move_at_locked(wg_posindex *idx, uint32_t si, double lon, double lat, int64_t seen_ms)
+{
+    if (!lonlat_ok(lon, lat)) return WG_EINVAL;
+    pi_slot *sl = slot_at(idx, si);
+    if (sl->has_pos && seen_ms <= sl->seen_ms) return 0;
+    sl->has_pos = 1;
+    sl->lon = lon;
+    sl->lat = lat;
+    sl->seen_ms = seen_ms;
+    int rc = place(idx, si);
+    return rc == WG_OK ? 1 : rc;
+}
+
+void wg_pi_known_at_locked(wg_posindex *idx, uint32_t si, int *active, int64_t *seen_ms,
+                           int64_t *stored_ms)
+{
     const pi_slot *sl = slot_at(idx, si);
     *active = sl->active;
     *seen_ms = sl->has_pos ? sl->seen_ms : INT64_MIN;
@@ -833,26 +941,44 @@ int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *s
      * put_ms (the open batch's too: the position moves after the commit) */
     int64_t bound = *seen_ms < sl->stored_ms ? *seen_ms : sl->stored_ms;
     *stored_ms = bound > sl->put_ms ? bound : sl->put_ms;
-    return 1;
 }
 
-int wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms)
+int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms)
 {
-    uint32_t si;
-    if (find_slot(idx, id, &si) != WG_OK) return WG_OK;
+    int active;
+    int64_t seen, bound;
+    wg_pi_known_at_locked(idx, si, &active, &seen, &bound);
+    pi_slot *sl = slot_at(idx, si);
+    if (at_ms > bound) return WG_PI_NEW;
+    if (sl->stored_ms == INT64_MAX) return WG_PI_ASK; /* the track not learnt yet */
+    const pi_run *r = run_at(sl, at_ms);
+    return !r ? WG_PI_NEW : at_ms >= r->ex ? WG_PI_KEYS : WG_PI_ASK;
+}
+
+int wg_pi_stored_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms)
+{
     pi_slot *sl = slot_at(idx, si);
     if (sl->stored_ms != INT64_MAX && at_ms > sl->stored_ms) sl->stored_ms = at_ms;
     if (at_ms > sl->put_ms) sl->put_ms = at_ms;
+    if (!run_at(sl, at_ms)) runs_add(sl, (pi_run){at_ms, at_ms, at_ms});
+    int g = idx->round & 1;
+    if (sl->round_of[g] != idx->round) {
+        sl->round_of[g] = idx->round;
+        sl->round_lo[g] = sl->round_hi[g] = at_ms;
+    } else if (at_ms < sl->round_lo[g]) {
+        sl->round_lo[g] = at_ms;
+    } else if (at_ms > sl->round_hi[g]) {
+        sl->round_hi[g] = at_ms;
+    }
     if (keyset_reserve(&idx->batch, 1) != WG_OK) return WG_ENOMEM;
     keyset_place(&idx->batch, si, at_ms);
     return WG_OK;
 }
 
-int wg_pi_inbox_has_locked(wg_posindex *idx, const char *id, int64_t at_ms)
+int wg_pi_inbox_has_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms)
 {
-    uint32_t si;
-    if (find_slot(idx, id, &si) != WG_OK) return 0;
-    return keyset_has(&idx->inbox, si, at_ms) || keyset_has(&idx->batch, si, at_ms);
+    return keyset_has(&idx->batch, si, at_ms) || keyset_has(&idx->inbox, si, at_ms) ||
+           keyset_has(&idx->prev, si, at_ms);
 }
 
 int wg_pi_batch_ready_locked(wg_posindex *idx)
@@ -869,9 +995,20 @@ void wg_pi_batch_end_locked(wg_posindex *idx, int committed)
     keyset_clear(&idx->batch);
 }
 
-void wg_pi_inbox_clear_locked(wg_posindex *idx)
+void wg_pi_merged_locked(wg_posindex *idx)
 {
-    keyset_clear(&idx->inbox);
+    /* the round before this one leaves the key sets */
+    uint32_t gone = idx->round - 1;
+    for (uint32_t i = 0; idx->prev.used && i < idx->nslots; i++) {
+        pi_slot *sl = slot_at(idx, i);
+        if (sl->round_of[gone & 1] == gone && sl->nruns)
+            runs_forget(sl, sl->round_lo[gone & 1], sl->round_hi[gone & 1]);
+    }
+    keyset_clear(&idx->prev);
+    pi_keyset t = idx->prev;
+    idx->prev = idx->inbox;
+    idx->inbox = t;
+    idx->round++;
 }
 
 static int forget_locked(wg_posindex *idx, uint32_t si)
@@ -1023,6 +1160,7 @@ void wg_posindex_free(wg_posindex *idx)
     free(idx->ids.v);
     free(idx->strmap.v);
     free(idx->inbox.k);
+    free(idx->prev.k);
     free(idx->batch.k);
     pthread_mutex_destroy(&idx->mu);
     pthread_rwlock_destroy(&idx->str_mu);
@@ -1064,7 +1202,10 @@ int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed)
                    &st);
     if (rc != WG_OK) return rc;
     sqlite3_stmt *newest = NULL;
-    rc = wg_prepare(ctx, "SELECT max(at_ms) FROM worker_positions WHERE worker_id = ?", &newest);
+    rc = wg_prepare(ctx,
+                    "SELECT (SELECT min(at_ms) FROM worker_positions WHERE worker_id = ?1),"
+                    " (SELECT max(at_ms) FROM worker_positions WHERE worker_id = ?1)",
+                    &newest);
     if (rc != WG_OK) {
         sqlite3_finalize(st);
         return rc;
@@ -1113,16 +1254,22 @@ int wg_posindex_sync(wg_posindex *idx, wg_ctx *ctx, size_t *changed)
                                                     * merged before the first sync) */
             sqlite3_bind_text(newest, 1, sl->id, -1, SQLITE_STATIC);
             int t = sqlite3_step(newest);
-            if (t == SQLITE_ROW)
-                sl->stored_ms = sqlite3_column_type(newest, 0) == SQLITE_NULL
-                                    ? INT64_MIN
-                                    : sqlite3_column_int64(newest, 0);
+            if (t == SQLITE_ROW && sqlite3_column_type(newest, 1) != SQLITE_NULL) {
+                sl->stored_ms = sqlite3_column_int64(newest, 1);
+                runs_add(sl, (pi_run){sqlite3_column_int64(newest, 0), sl->stored_ms,
+                                      after(sl->stored_ms)});
+            } else if (t == SQLITE_ROW) {
+                sl->stored_ms = INT64_MIN;
+            }
             sqlite3_reset(newest);
             if (t != SQLITE_ROW) rc = wg_fail_sql(ctx, "cannot read the track");
             sl->table_seen_ms = table_seen;
         } else if (sl && table_seen != sl->table_seen_ms) {
-            /* a merge (maybe another process's) moved the worker's newest stored fix */
+            /* a merge (maybe another process's) moved the worker's newest stored fix; one this
+             * process did not store means fixes of unknown times (all before it) */
             if (table_seen > sl->stored_ms) sl->stored_ms = table_seen;
+            if (table_seen != INT64_MIN && !run_at(sl, table_seen))
+                runs_add(sl, (pi_run){INT64_MIN, table_seen, after(table_seen)});
             sl->table_seen_ms = table_seen;
         }
         if (sl) sl->mark = pass;

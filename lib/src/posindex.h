@@ -14,29 +14,39 @@ void wg_pi_unlock(wg_posindex *idx);
 int wg_pi_put_locked(wg_posindex *idx, const wg_worker *w);
 int wg_pi_move_locked(wg_posindex *idx, const char *id, double lon, double lat, int64_t seen_ms);
 int wg_pi_duty_locked(wg_posindex *idx, const char *id, int on_duty);
-/* What the index knows of a worker: 1 with *active, *seen_ms (INT64_MIN: no position) and
- * *stored_ms (no fix of the worker newer than it is stored, in the track, the position inbox or
- * the open batch: the lesser of the position and the newest stored fix, when the index knows
- * that one (learnt from the track by wg_posindex_sync, raised by another process's fixes at the
- * sync after their merge), and at least the newest fix this process stored), or 0 if it does
- * not know the worker. */
-int wg_pi_known_locked(wg_posindex *idx, const char *id, int *active, int64_t *seen_ms,
-                       int64_t *stored_ms);
-/* The position inbox's keys. The inbox is in arrival order and has no key, so the index keeps
- * the (worker, time) of every fix this process put there since its last merge, and the fixes
- * of the open batch apart until its commit (so a rolled-back batch leaves no key behind):
- * wg_pi_stored_locked notes a fix of worker id at at_ms stored by the open batch (and raises
- * the worker's stored_ms; WG_ENOMEM); wg_pi_inbox_has_locked tells whether a fix is one of
- * either set; wg_pi_batch_ready_locked makes room for the batch's keys before the commit
+/* The slot of a worker the index knows (WG_ENOTFOUND: none). A slot stays the same worker's
+ * for the index's life, so a batch looks each worker up once; the *_at functions take it. */
+int wg_pi_find_locked(wg_posindex *idx, const char *id, uint32_t *si);
+int wg_pi_move_at_locked(wg_posindex *idx, uint32_t si, double lon, double lat, int64_t seen_ms);
+/* What the index knows of a worker: *active, *seen_ms (INT64_MIN: no position) and *stored_ms
+ * (no fix of the worker newer than it is stored, in the track, the position inbox or the open
+ * batch: the lesser of the position and the newest stored fix, when the index knows that one
+ * (learnt from the track by wg_posindex_sync, raised by another process's fixes at the sync
+ * after their merge), and at least the newest fix this process stored). */
+void wg_pi_known_at_locked(wg_posindex *idx, uint32_t si, int *active, int64_t *seen_ms,
+                           int64_t *stored_ms);
+/* Where a fix of the worker at at_ms may be stored: WG_PI_NEW, nowhere (it is newer than all,
+ * or between the time ranges its stored fixes lie in); WG_PI_KEYS, only among the key sets
+ * (wg_pi_inbox_has_at_locked tells); WG_PI_ASK, maybe in the track too (its key must be
+ * searched). */
+enum { WG_PI_NEW, WG_PI_KEYS, WG_PI_ASK };
+int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms);
+/* The key sets. The inbox is in arrival order and has no key, so the index keeps the (worker,
+ * time) of every fix this process stored in this merge round and the one before, and the
+ * fixes of the open batch apart until its commit (so a rolled-back batch leaves no key behind):
+ * wg_pi_stored_at_locked notes a fix of slot si at at_ms stored by the open batch (and raises
+ * the worker's stored_ms; WG_ENOMEM); wg_pi_inbox_has_at_locked tells whether a fix is in
+ * any set; wg_pi_batch_ready_locked makes room for the batch's keys before the commit
  * (WG_ENOMEM), so that wg_pi_batch_end_locked (after the commit or the rollback) cannot fail;
- * wg_pi_inbox_clear_locked forgets them all once a merge has moved the inbox into the track.
- * Keys of fixes another process stored are not there: the track's key catches those (a
- * process without an index stores into the track itself). */
-int wg_pi_stored_locked(wg_posindex *idx, const char *id, int64_t at_ms);
-int wg_pi_inbox_has_locked(wg_posindex *idx, const char *id, int64_t at_ms);
+ * wg_pi_merged_locked starts a new round once a merge has moved the inbox into the track (the
+ * round before the last leaves the sets). Keys of fixes another process stored are not
+ * there: the track's key catches those (a process without an index stores into the track
+ * itself). */
+int wg_pi_stored_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms);
+int wg_pi_inbox_has_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms);
 int wg_pi_batch_ready_locked(wg_posindex *idx);
 void wg_pi_batch_end_locked(wg_posindex *idx, int committed);
-void wg_pi_inbox_clear_locked(wg_posindex *idx);
+void wg_pi_merged_locked(wg_posindex *idx);
 
 /* Several batches of fixes in one transaction (the position writer's group commit): decided
  * in the order given, exactly as if stored one batch after the other, each against its own

@@ -42,18 +42,26 @@ struct wg_poswriter {
     char merge_msg[256];
 };
 
-static int64_t mono_ms(void)
+static int64_t mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+    return mono_us() / 1000;
 }
 
 static void merge(wg_poswriter *pw)
 {
+    int64_t t0 = mono_us();
     int rc = wg_positions_merge(pw->ctx, pw->idx, NULL);
+    int64_t t1 = mono_us();
     pthread_mutex_lock(&pw->mu);
     pw->stats.merges++;
+    pw->stats.merge_us += (uint64_t)(t1 - t0);
     if (rc != WG_OK) pw->stats.merge_failures++;
     pw->merge_rc = rc;
     if (rc != WG_OK) snprintf(pw->merge_msg, sizeof pw->merge_msg, "%s", wg_errmsg(pw->ctx));
@@ -102,7 +110,9 @@ static void *run(void *arg)
         if (k) {
             for (size_t i = 0; i < k; i++)
                 b[i] = jobs[i]->b;
+            int64_t t0 = mono_us();
             int rc = wg_positions_add_batches(pw->ctx, pw->idx, b, k);
+            int64_t t1 = mono_us();
             const char *msg = rc == WG_OK ? NULL : wg_errmsg(pw->ctx);
             for (size_t i = 0; i < k; i++) {
                 jobs[i]->done(jobs[i]->ud, rc, msg);
@@ -110,6 +120,7 @@ static void *run(void *arg)
             }
             pthread_mutex_lock(&pw->mu);
             pw->stats.transactions++;
+            pw->stats.store_us += (uint64_t)(t1 - t0);
             pw->stats.batches += k;
             for (size_t i = 0; i < k; i++)
                 pw->stats.fixes += b[i].n;

@@ -3,16 +3,18 @@
  *
  * Fixes. A batch is one transaction (BEGIN IMMEDIATE) with prepared statements. With a position
  * index (the server):
- *   1. per fix, in batch order: a fix the index knows as stored in the inbox since the last
- *      merge (by this process, this batch included) is a duplicate, no SQL asked; otherwise it
+ *   1. per fix, in batch order: a fix the index knows as stored by this process in the last
+ *      two merge rounds (this batch included) is a duplicate, no SQL asked; otherwise it
  *      is appended to position_inbox (in arrival order, so a batch appends to a few pages
  *      whatever workers and times it names), guarded by EXISTS(an active worker with that id;
  *      skipped when the index holds the worker as active: the server's index learns this
  *      server's registrations at once and another process's within a sync, about a second, so
  *      a fix a CLI deregistration beat by under a second is still taken) AND NOT EXISTS(the
- *      same fix in the track; skipped when the fix is newer than every stored fix of its
- *      worker). One row inserted means stored; none means a duplicate, an unknown or a
- *      deregistered worker, told apart by a SELECT (rare);
+ *      same fix in the track; skipped when the index knows the fix is new: newer than every
+ *      stored fix of its worker, between the time ranges its stored fixes lie in, or where the
+ *      key sets of the last two merge rounds answer for every stored fix; the row is then a
+ *      plain single-row INSERT). One row inserted means stored; none means a duplicate, an
+ *      unknown or a deregistered worker, told apart by a SELECT (rare);
  *   2. per worker of the stored fixes, in batch order: current when newer than the worker's
  *      newest stored fix and everything before it in the batch, else out of order. The newest
  *      stored fix comes from the index (it holds every worker's newest fix, and its writers'
@@ -351,9 +353,12 @@ typedef struct fix_job {
     wg_posindex *idx; /* NULL: the newest stored fix comes from the workers table */
     const wg_fix *fixes;
     wg_fix_result *res;
-    sqlite3_stmt *ins, *ins_new, *why, *seen, *move;
+    sqlite3_stmt *ins, *ins_new, *ins_fast, *why, *seen, *move;
     const int64_t *recv; /* per fix: when it was received (its batch's now) */
+    uint32_t *si;        /* with an index, per fix: its worker's slot (NO_SLOT: none) */
 } fix_job;
+
+#define NO_SLOT UINT32_MAX
 
 /* Why a fix is refused before the store is asked, or NULL. */
 static const char *fix_fault(int64_t earliest, int64_t latest, const wg_fix *f)
@@ -384,24 +389,33 @@ static int step_changes(fix_job *j, sqlite3_stmt *st, int *changed)
 static int insert_fix(fix_job *j, size_t i)
 {
     const wg_fix *f = &j->fixes[i];
-    int known_active = 0, newer = 0;
+    int known_active = 0, fresh = 0;
     int64_t known_seen, stored;
+    uint32_t si = NO_SLOT;
     if (j->idx) {
-        if (wg_pi_known_locked(j->idx, f->worker_id, &known_active, &known_seen, &stored)) {
-            /* newer than every fix of the worker stored: neither key need be searched */
-            newer = f->at_ms > stored;
-            if (!newer && known_active == 1 && wg_pi_inbox_has_locked(j->idx, f->worker_id, f->at_ms)) {
+        if (wg_pi_find_locked(j->idx, f->worker_id, &si) == WG_OK) {
+            wg_pi_known_at_locked(j->idx, si, &known_active, &known_seen, &stored);
+            int where = wg_pi_may_hold_at_locked(j->idx, si, f->at_ms);
+            int dup = where != WG_PI_NEW && wg_pi_inbox_has_at_locked(j->idx, si, f->at_ms);
+            if (dup && known_active == 1) {
                 j->res[i] = (wg_fix_result){WG_FIX_DUPLICATE, NULL};
                 return WG_OK;
             }
+            /* new for sure: the track's key need not be searched (a repeat of an inactive
+             * worker's fix goes to the store, which tells why it is refused) */
+            fresh = where == WG_PI_NEW || (where == WG_PI_KEYS && !dup);
         } else {
             /* registered by another process since the last sync: the index learns it (as
              * stored before this batch) before its first fix of the batch is stored */
             int rc = refresh_index(j->ctx, j->idx, f->worker_id);
             if (rc != WG_OK && rc != WG_ENOTFOUND) return rc;
+            if (wg_pi_find_locked(j->idx, f->worker_id, &si) != WG_OK) si = NO_SLOT;
         }
+        j->si[i] = si;
     }
-    sqlite3_stmt *ins = newer ? j->ins_new : j->ins;
+    /* a new fix of a worker known active is one plain row (a single-row INSERT needs no
+     * statement journal) */
+    sqlite3_stmt *ins = !fresh ? j->ins : known_active == 1 ? j->ins_fast : j->ins_new;
     sqlite3_bind_text(ins, 1, f->worker_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(ins, 2, f->at_ms);
     sqlite3_bind_double(ins, 3, f->lon);
@@ -411,11 +425,11 @@ static int insert_fix(fix_job *j, size_t i)
     else
         sqlite3_bind_double(ins, 5, f->accuracy_m);
     sqlite3_bind_int64(ins, 6, j->recv[i]);
-    sqlite3_bind_int(ins, 7, known_active == 1);
+    if (ins != j->ins_fast) sqlite3_bind_int(ins, 7, known_active == 1);
     int took = 0, rc = step_changes(j, ins, &took);
     if (rc != WG_OK || took) {
         j->res[i] = (wg_fix_result){WG_FIX_CURRENT, NULL};
-        if (rc == WG_OK && j->idx && wg_pi_stored_locked(j->idx, f->worker_id, f->at_ms) != WG_OK)
+        if (rc == WG_OK && si != NO_SLOT && wg_pi_stored_at_locked(j->idx, si, f->at_ms) != WG_OK)
             rc = wg_fail(j->ctx, WG_ENOMEM, "position index: out of memory");
         return rc;
     }
@@ -432,27 +446,30 @@ static int insert_fix(fix_job *j, size_t i)
     return WG_OK;
 }
 
-/* A stored fix in the position pass: sorted by worker, then batch order. */
+/* A stored fix in the position pass: sorted by worker (its slot, with an index), then batch
+ * order. */
 typedef struct fix_ref {
     const char *worker_id;
+    uint32_t si;
     size_t i;
 } fix_ref;
 
 static int by_worker(const void *a, const void *b)
 {
     const fix_ref *x = a, *y = b;
-    int c = strcmp(x->worker_id, y->worker_id);
+    int c = (x->si > y->si) - (x->si < y->si);
+    if (!c && x->si == NO_SLOT) c = strcmp(x->worker_id, y->worker_id);
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* The newest fix stored before this batch for worker id (INT64_MIN: none). */
-static int stored_newest(fix_job *j, const char *id, int64_t *newest)
+/* The newest fix stored before this batch for worker id (slot si; INT64_MIN: none). */
+static int stored_newest(fix_job *j, const char *id, uint32_t si, int64_t *newest)
 {
     int active;
     int64_t stored;
     *newest = INT64_MIN;
     if (j->idx) {
-        if (!wg_pi_known_locked(j->idx, id, &active, newest, &stored)) *newest = INT64_MIN;
+        if (si != NO_SLOT) wg_pi_known_at_locked(j->idx, si, &active, newest, &stored);
         return WG_OK;
     }
     sqlite3_bind_text(j->seen, 1, id, -1, SQLITE_STATIC);
@@ -472,15 +489,17 @@ static int position_pass(fix_job *j, size_t n, unsigned char *last)
     size_t m = 0;
     if (!order) return wg_fail(j->ctx, WG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (j->res[i].outcome == WG_FIX_CURRENT) order[m++] = (fix_ref){j->fixes[i].worker_id, i};
+        if (j->res[i].outcome == WG_FIX_CURRENT)
+            order[m++] = (fix_ref){j->fixes[i].worker_id, j->idx ? j->si[i] : NO_SLOT, i};
     qsort(order, m, sizeof *order, by_worker);
     int rc = WG_OK;
     for (size_t g = 0; rc == WG_OK && g < m;) {
         size_t e = g + 1;
-        while (e < m && strcmp(order[e].worker_id, order[g].worker_id) == 0)
+        while (e < m && by_worker(&(fix_ref){order[e].worker_id, order[e].si, 0},
+                                  &(fix_ref){order[g].worker_id, order[g].si, 0}) == 0)
             e++;
         int64_t newest;
-        rc = stored_newest(j, order[g].worker_id, &newest);
+        rc = stored_newest(j, order[g].worker_id, order[g].si, &newest);
         size_t top = SIZE_MAX;
         for (size_t k = g; rc == WG_OK && k < e; k++) {
             size_t i = order[k].i;
@@ -539,7 +558,7 @@ int wg_positions_merge(wg_ctx *ctx, wg_posindex *idx, size_t *moved)
         if (moved) *moved = 0;
     }
     sqlite3_db_config(ctx->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int *)NULL);
-    if (rc == WG_OK && idx) wg_pi_inbox_clear_locked(idx); /* all moved, by this merge or an earlier one */
+    if (rc == WG_OK && idx) wg_pi_merged_locked(idx); /* all moved, by this or an earlier merge */
     if (idx) wg_pi_unlock(idx);
     return rc;
 }
@@ -562,6 +581,11 @@ static int fix_statements(fix_job *j)
                         " AND NOT EXISTS (SELECT 1 FROM worker_positions WHERE worker_id = ?1 AND at_ms = ?2)",
                         &j->ins);
         if (rc == WG_OK) rc = wg_prepare(j->ctx, "INSERT INTO position_inbox" FIX_ROW, &j->ins_new);
+        if (rc == WG_OK)
+            rc = wg_prepare(j->ctx,
+                            "INSERT INTO position_inbox(worker_id, at_ms, lon, lat, accuracy_m,"
+                            " received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                            &j->ins_fast);
     } else {
         rc = wg_prepare(j->ctx, "INSERT OR IGNORE INTO worker_positions" FIX_ROW, &j->ins);
         if (rc == WG_OK)
@@ -629,15 +653,18 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
     wg_fix_result *res = joined ? malloc((n ? n : 1) * sizeof *res) : b[0].results;
     int64_t *recv = malloc((n ? n : 1) * sizeof *recv);
     unsigned char *last = calloc(n ? n : 1, 1);
-    if ((nb != 1 && !copy) || !res || !recv || !last) {
-        free(copy), free(recv), free(last);
+    uint32_t *si = idx ? malloc((n ? n : 1) * sizeof *si) : NULL;
+    if ((nb != 1 && !copy) || !res || !recv || !last || (idx && !si)) {
+        free(copy), free(recv), free(last), free(si);
         if (joined) free(res);
         return wg_fail(ctx, WG_ENOMEM, "out of memory");
     }
     for (size_t bi = 0, k = 0; copy && bi < nb; k += b[bi].n, bi++)
         if (b[bi].n) memcpy(copy + k, b[bi].fixes, b[bi].n * sizeof *copy);
     fix_faults(b, nb, res, recv);
-    fix_job j = {ctx, idx, fixes, res, NULL, NULL, NULL, NULL, NULL, recv};
+    for (size_t i = 0; si && i < n; i++)
+        si[i] = NO_SLOT;
+    fix_job j = {ctx, idx, fixes, res, NULL, NULL, NULL, NULL, NULL, NULL, recv, si};
     if (idx) wg_pi_lock(idx);
     int rc = wg_begin(ctx);
     if (rc == WG_OK && !idx) rc = merge_inbox(ctx, NULL); /* the workers table is then exact */
@@ -650,6 +677,7 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
         rc = wg_fail(ctx, WG_ENOMEM, "position index: out of memory");
     sqlite3_finalize(j.ins);
     sqlite3_finalize(j.ins_new);
+    sqlite3_finalize(j.ins_fast);
     sqlite3_finalize(j.why);
     sqlite3_finalize(j.seen);
     sqlite3_finalize(j.move);
@@ -658,8 +686,10 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
     if (idx) wg_pi_batch_end_locked(idx, rc == WG_OK);
     for (size_t i = 0; rc == WG_OK && idx && i < n; i++) {
         if (!last[i]) continue;
-        int moved =
-            wg_pi_move_locked(idx, fixes[i].worker_id, fixes[i].lon, fixes[i].lat, fixes[i].at_ms);
+        int moved = si[i] != NO_SLOT ? wg_pi_move_at_locked(idx, si[i], fixes[i].lon, fixes[i].lat,
+                                                            fixes[i].at_ms)
+                                     : wg_pi_move_locked(idx, fixes[i].worker_id, fixes[i].lon,
+                                                         fixes[i].lat, fixes[i].at_ms);
         if (moved == WG_ENOTFOUND)
             rc = refresh_index(ctx, idx, fixes[i].worker_id); /* registered elsewhere */
         else if (moved < 0)
@@ -676,7 +706,7 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
             }
         }
     }
-    free(copy), free(recv), free(last);
+    free(copy), free(recv), free(last), free(si);
     if (joined) free(res);
     return rc;
 }

@@ -195,6 +195,8 @@ typedef struct wg_poswriter_opts {
 } wg_poswriter_opts;
 typedef struct wg_poswriter_stats {
     uint64_t batches, transactions, fixes, merges, merge_failures;
+    uint64_t store_us, merge_us; /* time the thread spent storing groups (commits included) and
+                                  * merging */
 } wg_poswriter_stats;
 /* Opens path (writable) for the writer, merges what a previous run left in the inbox and
  * starts the thread; NULL on failure (the reason on err). idx must outlive the writer. */
