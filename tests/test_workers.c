@@ -338,16 +338,24 @@ static void test_fixes(void **state)
     tu_close_store(ctx, path);
 }
 
+/* A new store and index with one officer, A, registered. */
+static wg_ctx *store_with_officer_a(char **path, wg_posindex **idx)
+{
+    wg_ctx *ctx = tu_open_store(path);
+    *idx = wg_posindex_new(0);
+    wg_worker_reg r = {"A", "A", NULL, NULL, WG_WORKER_OFFICER, 1};
+    assert_int_equal(wg_worker_register(ctx, *idx, &r, NULL), WG_OK);
+    return ctx;
+}
+
 /* A batch that fails before its commit leaves nothing behind in the index: sent again, its fixes
  * are stored, not taken for duplicates of the rolled-back ones. */
 static void test_batch_rollback(void **state)
 {
     (void)state;
     char *path;
-    wg_ctx *ctx = tu_open_store(&path);
-    wg_posindex *idx = wg_posindex_new(0);
-    wg_worker_reg r = {"A", "A", NULL, NULL, WG_WORKER_OFFICER, 1};
-    assert_int_equal(wg_worker_register(ctx, idx, &r, NULL), WG_OK);
+    wg_posindex *idx;
+    wg_ctx *ctx = store_with_officer_a(&path, &idx);
     wg_track_policy pol = {T0, 0, 0};
     const wg_fix f[] = {{"A", 114.1, 22.1, T0 - 3000, NAN},
                         {"A", 114.2, 22.2, T0 - 2000, NAN},
@@ -385,10 +393,8 @@ static void test_foreign_fixes(void **state)
 {
     (void)state;
     char *path;
-    wg_ctx *ctx = tu_open_store(&path);
-    wg_posindex *idx = wg_posindex_new(0);
-    wg_worker_reg r = {"A", "A", NULL, NULL, WG_WORKER_OFFICER, 1};
-    assert_int_equal(wg_worker_register(ctx, idx, &r, NULL), WG_OK);
+    wg_posindex *idx;
+    wg_ctx *ctx = store_with_officer_a(&path, &idx);
     assert_int_equal(wg_posindex_sync(idx, ctx, NULL), WG_OK);
     wg_track_policy pol = {T0, 0, 0};
     wg_fix_counts cnt;

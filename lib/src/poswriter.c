@@ -137,6 +137,16 @@ static void *run(void *arg)
     }
 }
 
+/* Frees a writer whose thread is not running. */
+static void destroy(wg_poswriter *pw)
+{
+    pthread_mutex_destroy(&pw->mu);
+    pthread_cond_destroy(&pw->work);
+    pthread_cond_destroy(&pw->done);
+    wg_ctx_free(pw->ctx);
+    free(pw);
+}
+
 wg_poswriter *wg_poswriter_new(wg_ctx *err, const char *path, wg_posindex *idx,
                                const wg_poswriter_opts *opts)
 {
@@ -168,11 +178,7 @@ wg_poswriter *wg_poswriter_new(wg_ctx *err, const char *path, wg_posindex *idx,
     pthread_cond_init(&pw->done, NULL);
     if (pthread_create(&pw->thread, NULL, run, pw) != 0) {
         wg_fail(err, WG_ENOMEM, "position writer: cannot start its thread");
-        pthread_mutex_destroy(&pw->mu);
-        pthread_cond_destroy(&pw->work);
-        pthread_cond_destroy(&pw->done);
-        wg_ctx_free(pw->ctx);
-        free(pw);
+        destroy(pw);
         return NULL;
     }
     return pw;
@@ -259,10 +265,6 @@ int wg_poswriter_free(wg_poswriter *pw, wg_ctx *err)
     pthread_join(pw->thread, NULL);
     int rc = pw->merge_rc;
     if (rc != WG_OK && err) wg_fail(err, rc, "position writer: %s", pw->merge_msg);
-    pthread_mutex_destroy(&pw->mu);
-    pthread_cond_destroy(&pw->work);
-    pthread_cond_destroy(&pw->done);
-    wg_ctx_free(pw->ctx);
-    free(pw);
+    destroy(pw);
     return rc;
 }
