@@ -490,6 +490,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->method = method;
         r->t0 = srv_now();
         *con_cls = r;
+        /* a body declared over the cap is refused before any of it is read (the connection
+         * closes after the answer); one sent chunked is read and dropped up to its end */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && *cl >= '0' && *cl <= '9' && strtoull(cl, NULL, 10) > s->cfg.max_body)
+            return reply_error(r, 413, "body_too_large", "request body over the %zu-byte limit",
+                               s->cfg.max_body);
         return MHD_YES;
     }
     if (r->resume) { /* resumed after a wait (the handler set it before suspending) */

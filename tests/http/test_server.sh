@@ -93,6 +93,10 @@ expect_in '"error":{"code":"batch_too_large"' "$body"
 head -c 1100000 /dev/zero | tr '\0' ' ' > "$WORK/huge.json"
 expect_status 413 POST "$BASE/v1/lookup" -H 'Content-Type: application/json' --data-binary "@$WORK/huge.json"
 expect_in '"error":{"code":"body_too_large"' "$body"
+# a body declared over the cap is refused at once, before it is sent (curl would wait for it)
+expect_status 413 POST "$BASE/v1/lookup" -H 'Content-Type: application/json' \
+  -H 'Content-Length: 1000000000' --data-binary '[' --max-time 5
+expect_in '"error":{"code":"body_too_large"' "$body"
 expect_status 400 GET "$BASE/v1/lookup?lat=22.63"
 expect_in '"error":{"code":"missing_parameter"' "$body"
 expect_status 400 GET "$BASE/v1/lookup?lon=abc&lat=22.63"
