@@ -943,11 +943,10 @@ void wg_pi_known_at_locked(wg_posindex *idx, uint32_t si, int *active, int64_t *
     *stored_ms = bound > sl->put_ms ? bound : sl->put_ms;
 }
 
-int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms)
+int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms, int *active)
 {
-    int active;
     int64_t seen, bound;
-    wg_pi_known_at_locked(idx, si, &active, &seen, &bound);
+    wg_pi_known_at_locked(idx, si, active, &seen, &bound);
     pi_slot *sl = slot_at(idx, si);
     if (at_ms > bound) return WG_PI_NEW;
     if (sl->stored_ms == INT64_MAX) return WG_PI_ASK; /* the track not learnt yet */

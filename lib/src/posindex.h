@@ -25,12 +25,13 @@ int wg_pi_move_at_locked(wg_posindex *idx, uint32_t si, double lon, double lat, 
  * after their merge), and at least the newest fix this process stored). */
 void wg_pi_known_at_locked(wg_posindex *idx, uint32_t si, int *active, int64_t *seen_ms,
                            int64_t *stored_ms);
-/* Where a fix of the worker at at_ms may be stored: WG_PI_NEW, nowhere (it is newer than all,
+/* Where a fix of the worker at at_ms may be stored (and *active, as wg_pi_known_at_locked
+ * tells it): WG_PI_NEW, nowhere (it is newer than all,
  * or between the time ranges its stored fixes lie in); WG_PI_KEYS, only among the key sets
  * (wg_pi_inbox_has_at_locked tells); WG_PI_ASK, maybe in the track too (its key must be
  * searched). */
 enum { WG_PI_NEW, WG_PI_KEYS, WG_PI_ASK };
-int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms);
+int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms, int *active);
 /* The key sets. The inbox is in arrival order and has no key, so the index keeps the (worker,
  * time) of every fix this process stored in this merge round and the one before, and the
  * fixes of the open batch apart until its commit (so a rolled-back batch leaves no key behind):

@@ -390,12 +390,10 @@ static int insert_fix(fix_job *j, size_t i)
 {
     const wg_fix *f = &j->fixes[i];
     int known_active = 0, fresh = 0;
-    int64_t known_seen, stored;
     uint32_t si = NO_SLOT;
     if (j->idx) {
         if (wg_pi_find_locked(j->idx, f->worker_id, &si) == WG_OK) {
-            wg_pi_known_at_locked(j->idx, si, &known_active, &known_seen, &stored);
-            int where = wg_pi_may_hold_at_locked(j->idx, si, f->at_ms);
+            int where = wg_pi_may_hold_at_locked(j->idx, si, f->at_ms, &known_active);
             int dup = where != WG_PI_NEW && wg_pi_inbox_has_at_locked(j->idx, si, f->at_ms);
             if (dup && known_active == 1) {
                 j->res[i] = (wg_fix_result){WG_FIX_DUPLICATE, NULL};
