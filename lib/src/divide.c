@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PI 3.14159265358979323846
 /* Slivers: thinner than this (2 A / P, metres) or smaller than this (m²). */
@@ -30,13 +29,6 @@
 #define SLIVER_AREA_M2 50.0
 /* Partition weight of area: 5 households per km² (a hillside is not free, but cheap). */
 #define AREA_WEIGHT_PER_M2 5e-6
-double dv_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* 30003 -> "30,003" */
 static const char *thousands(int64_t v, char *buf, size_t len)
 {
@@ -605,7 +597,7 @@ static int fit_to_region(wg_ctx *ctx, const GEOSGeometry *region, wg_plan *p)
 int dv_plan_region(wg_ctx *ctx, const wg_divide_input *in, const wg_divide_opts *o, const char *who,
                    wg_plan **out)
 {
-    double t0 = dv_now_ms();
+    double t0 = wg_mono_ms();
     *out = NULL;
     int rc = dv_check_opts(ctx, o);
     if (rc != WG_OK) return rc;
@@ -672,7 +664,7 @@ int dv_plan_region(wg_ctx *ctx, const wg_divide_input *in, const wg_divide_opts 
         if (p->band_max > 0 && p->band_feasible && !p->band_met)
             snprintf(p->note, sizeof p->note, "%s: the base units do not allow every grid in %d–%d",
                      who, p->band_min, p->band_max);
-        p->runtime_ms = dv_now_ms() - t0;
+        p->runtime_ms = wg_mono_ms() - t0;
     }
     dv_faces_free(ctx, &f);
     dv_graph_free(&g);

@@ -296,7 +296,7 @@ static int plan_community(wg_ctx *ctx, const community *c, const points *pts,
                           const wg_divide_opts *o, geoms *lines, geoms *th, wg_plan **out,
                           int64_t **ids, size_t *nids, size_t *idcap)
 {
-    double t0 = dv_now_ms();
+    double t0 = wg_mono_ms();
     geoms_clear(ctx, lines);
     geoms_clear(ctx, th);
     int rc = load_lines(ctx, c->box, lines);
@@ -327,7 +327,7 @@ static int plan_community(wg_ctx *ctx, const community *c, const points *pts,
         snprintf((*out)->community, sizeof(*out)->community, "%s", c->code);
         snprintf((*out)->name, sizeof(*out)->name, "%s", c->name);
         (*out)->thematic_before = before;
-        (*out)->runtime_ms = dv_now_ms() - t0;
+        (*out)->runtime_ms = wg_mono_ms() - t0;
     }
     free(lon), free(lat), free(hh), free(seen);
     return rc;
@@ -374,7 +374,7 @@ static int resolve_generation(wg_ctx *ctx, int64_t requested, int64_t *gen)
 
 int wg_divide(wg_ctx *ctx, const char *code, const wg_divide_opts *opts, wg_division **out)
 {
-    double t0 = dv_now_ms();
+    double t0 = wg_mono_ms();
     *out = NULL;
     if (!opts) return wg_fail(ctx, WG_EINVAL, "no options given");
     if (!ctx->db) return wg_fail(ctx, WG_EINVAL, "no store open");
@@ -437,7 +437,7 @@ int wg_divide(wg_ctx *ctx, const char *code, const wg_divide_opts *opts, wg_divi
         wg_division_free(ctx, d);
         return rc;
     }
-    d->runtime_ms = dv_now_ms() - t0;
+    d->runtime_ms = wg_mono_ms() - t0;
     *out = d;
     return WG_OK;
 }

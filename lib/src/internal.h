@@ -28,6 +28,9 @@ int wg_fail_sql(wg_ctx *ctx, const char *what);
 /* wg_fail for a GEOS call that returned NULL/exception: appends GEOS's message. */
 int wg_fail_geos(wg_ctx *ctx, const char *what);
 
+/* A monotonic clock in milliseconds, for run times and intervals. */
+double wg_mono_ms(void);
+
 /* Opens path for reading ("-" = stdin), refusing directories; *total = size of a regular file,
  * else 0. On failure *fp may be set (the caller closes it unless it is stdin). */
 int wg_open_input(wg_ctx *ctx, const char *path, FILE **fp, uint64_t *total);

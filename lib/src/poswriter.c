@@ -42,26 +42,14 @@ struct wg_poswriter {
     char merge_msg[256];
 };
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_ms(void)
-{
-    return mono_us() / 1000;
-}
-
 static void merge(wg_poswriter *pw)
 {
-    int64_t t0 = mono_us();
+    double t0 = wg_mono_ms();
     int rc = wg_positions_merge(pw->ctx, pw->idx, NULL);
-    int64_t t1 = mono_us();
+    double t1 = wg_mono_ms();
     pthread_mutex_lock(&pw->mu);
     pw->stats.merges++;
-    pw->stats.merge_us += (uint64_t)(t1 - t0);
+    pw->stats.merge_us += (uint64_t)((t1 - t0) * 1e3);
     if (rc != WG_OK) pw->stats.merge_failures++;
     pw->merge_rc = rc;
     if (rc != WG_OK) snprintf(pw->merge_msg, sizeof pw->merge_msg, "%s", wg_errmsg(pw->ctx));
@@ -89,12 +77,13 @@ static void *run(void *arg)
     enum { CAP = 256 };
     pw_job *jobs[CAP];
     wg_fix_batch b[CAP];
-    int64_t next_merge = mono_ms() + pw->opts.merge_ms;
+    double next_merge = wg_mono_ms() + pw->opts.merge_ms;
     pthread_mutex_lock(&pw->mu);
     for (;;) {
         if (!pw->head && !pw->stop) {
-            int64_t wait = next_merge - mono_ms();
-            if (wait > 0) {
+            double left = next_merge - wg_mono_ms();
+            if (left > 0) {
+                int64_t wait = (int64_t)left + 1; /* whole ms, never early */
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
                 ts.tv_sec += wait / 1000;
@@ -110,9 +99,9 @@ static void *run(void *arg)
         if (k) {
             for (size_t i = 0; i < k; i++)
                 b[i] = jobs[i]->b;
-            int64_t t0 = mono_us();
+            double t0 = wg_mono_ms();
             int rc = wg_positions_add_batches(pw->ctx, pw->idx, b, k);
-            int64_t t1 = mono_us();
+            double t1 = wg_mono_ms();
             const char *msg = rc == WG_OK ? NULL : wg_errmsg(pw->ctx);
             for (size_t i = 0; i < k; i++) {
                 jobs[i]->done(jobs[i]->ud, rc, msg);
@@ -120,7 +109,7 @@ static void *run(void *arg)
             }
             pthread_mutex_lock(&pw->mu);
             pw->stats.transactions++;
-            pw->stats.store_us += (uint64_t)(t1 - t0);
+            pw->stats.store_us += (uint64_t)((t1 - t0) * 1e3);
             pw->stats.batches += k;
             for (size_t i = 0; i < k; i++)
                 pw->stats.fixes += b[i].n;
@@ -128,9 +117,9 @@ static void *run(void *arg)
             pthread_cond_broadcast(&pw->done);
             pthread_mutex_unlock(&pw->mu);
         }
-        if (stop || mono_ms() >= next_merge) {
+        if (stop || wg_mono_ms() >= next_merge) {
             merge(pw);
-            next_merge = mono_ms() + pw->opts.merge_ms;
+            next_merge = wg_mono_ms() + pw->opts.merge_ms;
         }
         if (stop) return NULL;
         pthread_mutex_lock(&pw->mu);

@@ -33,7 +33,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct vstate {
     wg_ctx *ctx;
@@ -507,13 +506,6 @@ static int run_checks(vstate *vs)
     return rc;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int validate_set(wg_ctx *ctx, wg_unit_set *set, wg_report *rep)
 {
     vstate vs = {.ctx = ctx, .set = set, .rep = rep};
@@ -535,7 +527,7 @@ int wg_validate(wg_ctx *ctx, int64_t generation, double tol_m2, wg_report **out)
     if (!ctx || !ctx->db) return wg_fail(ctx, WG_EINVAL, "wg_validate: no store open");
     if (!(tol_m2 >= 0.0) || !isfinite(tol_m2))
         return wg_fail(ctx, WG_EINVAL, "tolerance must be a finite area >= 0 m2");
-    double t0 = now_s();
+    double t0 = wg_mono_ms();
     ctx->geos_msg[0] = '\0'; /* a GEOS error fault quotes the message of its own call */
     wg_gen_status status;
     int rc = wg_gen_get_status(ctx, generation, &status);
@@ -558,7 +550,7 @@ int wg_validate(wg_ctx *ctx, int64_t generation, double tol_m2, wg_report **out)
         return rc;
     }
     if (rep->n > 1) qsort(rep->faults, rep->n, sizeof *rep->faults, fault_cmp);
-    rep->seconds = now_s() - t0;
+    rep->seconds = (wg_mono_ms() - t0) / 1e3;
     *out = rep;
     return WG_OK;
 }
