@@ -163,17 +163,21 @@ void state_changed(server *s)
 snapshot *state_acquire(server *s, wg_ctx *ctx)
 {
     thread_state *t = pthread_getspecific(s->thread_key);
+    int told = 0; /* a write through this server asked every thread to look (state_changed): the
+                   * WAL's size and time may not show it (a reused WAL, a coarse clock tick) */
     if (t && t->seen) {
         double now = srv_now();
         uint64_t epoch = atomic_load(&s->epoch);
         if (now - t->checked_at < WAL_CHECK_INTERVAL && epoch == t->seen_epoch) return hold(s, &s->cur);
+        told = epoch != t->seen_epoch;
         t->checked_at = now;
         t->seen_epoch = epoch;
     }
     struct stat st;
     int have = stat(s->wal_path, &st) == 0;
-    if (t && (!t->seen || (have && (st.st_size != t->seen_size || st.st_mtim.tv_sec != t->seen_mtime.tv_sec ||
-                                    st.st_mtim.tv_nsec != t->seen_mtime.tv_nsec)))) {
+    if (t && (!t->seen || told ||
+              (have && (st.st_size != t->seen_size || st.st_mtim.tv_sec != t->seen_mtime.tv_sec ||
+                        st.st_mtim.tv_nsec != t->seen_mtime.tv_nsec)))) {
         t->seen = 1;
         if (have) {
             t->seen_size = st.st_size;
