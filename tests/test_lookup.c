@@ -241,6 +241,7 @@ static void test_bulk_equals_single_and_the_rectangles(void **state)
             print_error("(%.17g %.17g): %s, expected %s\n", lon[k], lat[k], code_of(lk, one.grid),
                         g);
         assert_string_equal(g, code_of(lk, one.grid));
+        assert_string_equal(g, code_of(lk, wg_lookup_grid(lk, f.ctx, lon[k], lat[k])));
         assert_string_equal(c, code_of(lk, one.community));
         assert_string_equal(strcmp(g, "-") ? D : "-", code_of(lk, one.district));
         if (one.grid < 0) assert_true(one.dist_m > 0 && one.nearest_grid >= 0);

@@ -151,9 +151,14 @@ static int32_t parent_of(const wg_lookup *lk, int32_t i)
     return i < 0 ? -1 : lk->set->units[i].parent;
 }
 
+int32_t wg_lookup_grid(const wg_lookup *lk, wg_ctx *ctx, double lon, double lat)
+{
+    return locate_level(lk, ctx, WG_LEVEL_GRID, lon, lat);
+}
+
 void wg_lookup_point(const wg_lookup *lk, wg_ctx *ctx, double lon, double lat, wg_hit *out)
 {
-    out->grid = locate_level(lk, ctx, WG_LEVEL_GRID, lon, lat);
+    out->grid = wg_lookup_grid(lk, ctx, lon, lat);
     out->nearest_grid = -1;
     out->dist_m = 0.0;
     if (out->grid >= 0) {

@@ -299,11 +299,8 @@ static int diff_workers(dstate *s)
         if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
             sqlite3_column_type(st, 4) != SQLITE_NULL) {
             double lon = sqlite3_column_double(st, 3), lat = sqlite3_column_double(st, 4);
-            wg_hit ha, hb;
-            wg_lookup_point(s->la, s->ctx, lon, lat, &ha);
-            wg_lookup_point(s->lb, s->ctx, lon, lat, &hb);
-            pa = code_of(s->map_a, s->d, ha.grid);
-            pb = code_of(s->map_b, s->d, hb.grid);
+            pa = code_of(s->map_a, s->d, wg_lookup_grid(s->la, s->ctx, lon, lat));
+            pb = code_of(s->map_b, s->d, wg_lookup_grid(s->lb, s->ctx, lon, lat));
             if (!same_text(pa, pb)) reasons |= WG_WORKER_MOVED;
         }
         if (reasons) rc = push_worker(s, st, reasons, pa, pb);

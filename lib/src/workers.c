@@ -1081,12 +1081,8 @@ static void put_near(jbuf *b, const wg_lookup *lk, wg_ctx *ctx, const wg_near *w
     puts_(b, ",\"community\":");
     put_unit(b, lk, WG_LEVEL_COMMUNITY, w->community);
     puts_(b, ",\"current_grid\":");
-    const wg_unit *g = NULL;
-    if (lk && ctx) {
-        wg_hit h;
-        wg_lookup_point(lk, ctx, w->lon, w->lat, &h);
-        g = wg_lookup_unit(lk, h.grid);
-    }
+    const wg_unit *g =
+        lk && ctx ? wg_lookup_unit(lk, wg_lookup_grid(lk, ctx, w->lon, w->lat)) : NULL;
     if (g)
         put_unit(b, lk, WG_LEVEL_GRID, g->code);
     else

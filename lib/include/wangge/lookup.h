@@ -53,6 +53,9 @@ WG_API int wg_lookup_refresh_duty(wg_lookup *lk, wg_ctx *ctx);
 /* One point. ctx is the calling thread's context. */
 WG_API void wg_lookup_point(const wg_lookup *lk, wg_ctx *ctx, double lon, double lat,
                             wg_hit *out);
+/* Only the grid holding the point (a unit index), or -1: no community, district or nearest
+ * grid is looked for. ctx is the calling thread's context. */
+WG_API int32_t wg_lookup_grid(const wg_lookup *lk, wg_ctx *ctx, double lon, double lat);
 /* Many points on `threads` threads (<= 0: all CPUs). */
 WG_API int wg_lookup_bulk(const wg_lookup *lk, const double *lon, const double *lat, size_t n,
                           wg_hit *out, int threads);
