@@ -82,6 +82,5 @@ int dv_plan_region(wg_ctx *ctx, const wg_divide_input *in, const wg_divide_opts 
                    wg_plan **out);
 /* WG_EINVAL (with a message) unless o asks for 1..WG_DIVIDE_MAX_GRIDS grids or a valid band. */
 int dv_check_opts(wg_ctx *ctx, const wg_divide_opts *o);
-/* Monotonic clock, milliseconds. */
 
 #endif

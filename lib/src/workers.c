@@ -452,11 +452,17 @@ typedef struct fix_ref {
     size_t i;
 } fix_ref;
 
+/* The order of two fixes' workers (0: the same worker). */
+static int worker_cmp(const fix_ref *x, const fix_ref *y)
+{
+    int c = (x->si > y->si) - (x->si < y->si);
+    return c || x->si != NO_SLOT ? c : strcmp(x->worker_id, y->worker_id);
+}
+
 static int by_worker(const void *a, const void *b)
 {
     const fix_ref *x = a, *y = b;
-    int c = (x->si > y->si) - (x->si < y->si);
-    if (!c && x->si == NO_SLOT) c = strcmp(x->worker_id, y->worker_id);
+    int c = worker_cmp(x, y);
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
@@ -493,8 +499,7 @@ static int position_pass(fix_job *j, size_t n, unsigned char *last)
     int rc = WG_OK;
     for (size_t g = 0; rc == WG_OK && g < m;) {
         size_t e = g + 1;
-        while (e < m && by_worker(&(fix_ref){order[e].worker_id, order[e].si, 0},
-                                  &(fix_ref){order[g].worker_id, order[g].si, 0}) == 0)
+        while (e < m && worker_cmp(&order[e], &order[g]) == 0)
             e++;
         int64_t newest;
         rc = stored_newest(j, order[g].worker_id, order[g].si, &newest);
@@ -1037,19 +1042,24 @@ static const wg_unit *unit_by_code(const wg_lookup *lk, int level, const char *c
     return NULL;
 }
 
-/* {"code","name"} of a code (name from lk when it knows the unit), or null. */
-static void put_unit(jbuf *b, const wg_lookup *lk, int level, const char *code)
+/* {"code","name"} of a code and its unit u (NULL: no name known), or null without a code. */
+static void put_code_name(jbuf *b, const char *code, const wg_unit *u)
 {
     if (!code) {
         puts_(b, "null");
         return;
     }
-    const wg_unit *u = unit_by_code(lk, level, code);
     puts_(b, "{\"code\":");
     put_str(b, code);
     puts_(b, ",\"name\":");
     put_str(b, u ? u->name : NULL);
     puts_(b, "}");
+}
+
+/* The same for a code of the level (name from lk when it knows the unit). */
+static void put_unit(jbuf *b, const wg_lookup *lk, int level, const char *code)
+{
+    put_code_name(b, code, unit_by_code(lk, level, code));
 }
 
 static void put_near(jbuf *b, const wg_lookup *lk, wg_ctx *ctx, const wg_near *w, unsigned flags)
@@ -1083,10 +1093,7 @@ static void put_near(jbuf *b, const wg_lookup *lk, wg_ctx *ctx, const wg_near *w
     puts_(b, ",\"current_grid\":");
     const wg_unit *g =
         lk && ctx ? wg_lookup_unit(lk, wg_lookup_grid(lk, ctx, w->lon, w->lat)) : NULL;
-    if (g)
-        put_unit(b, lk, WG_LEVEL_GRID, g->code);
-    else
-        puts_(b, "null");
+    put_code_name(b, g ? g->code : NULL, g);
     puts_(b, "}");
 }
 
