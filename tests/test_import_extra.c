@@ -118,8 +118,10 @@ static void test_new_store_is_current(void **state)
 {
     fixture f;
     open_store(&f);
-    assert_int_equal(5, WG_SCHEMA_VERSION);
-    assert_int_equal(5, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(6, WG_SCHEMA_VERSION);
+    assert_int_equal(WG_SCHEMA_VERSION, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    /* version 6 counts the merges of the position inbox */
+    assert_int_equal(0, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'position_merges'"));
     assert_int_equal(5, q_int(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                                   " ('worker_positions', 'categories', 'event_steps', 'api_keys',"
                                   " 'position_inbox')"));
@@ -181,12 +183,12 @@ static void test_v1_store_upgrades_in_place(void **state)
     /* read-only cannot upgrade it */
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_ESTORE, wg_store_open(f.ctx, path, WG_STORE_READONLY));
-    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 5"));
+    assert_non_null(strstr(wg_errmsg(f.ctx), "needs 6"));
     wg_ctx_free(f.ctx);
 
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_OK, wg_store_open(f.ctx, path, 0));
-    assert_int_equal(5, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(WG_SCHEMA_VERSION, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM units WHERE code = '440307006'"));
     assert_int_equal(5, q_int(&f, "SELECT sum(households) FROM addresses"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM geometry_columns"
@@ -225,7 +227,7 @@ static void test_v4_inbox_upgrades(void **state)
     f.path = path;
     f.ctx = wg_ctx_new();
     assert_int_equal(WG_OK, wg_store_open(f.ctx, path, 0));
-    assert_int_equal(5, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
+    assert_int_equal(WG_SCHEMA_VERSION, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'schema_version'"));
     assert_int_equal(3, q_int(&f, "SELECT count(*) FROM position_inbox"));
     assert_int_equal(1, q_int(&f, "SELECT count(*) FROM pragma_table_info('position_inbox')"
                                   " WHERE name = 'seq' AND pk = 1"));
@@ -237,6 +239,11 @@ static void test_v4_inbox_upgrades(void **state)
     assert_int_equal(3, moved);
     assert_int_equal(3, q_int(&f, "SELECT count(*) FROM worker_positions"));
     assert_int_equal(3000, q_int(&f, "SELECT seen_ms FROM workers WHERE id = 'w'"));
+    /* the merge is counted (version 6); a merge of an empty inbox is not */
+    assert_int_equal(1, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'position_merges'"));
+    assert_int_equal(WG_OK, wg_positions_merge(f.ctx, NULL, &moved));
+    assert_int_equal(0, moved);
+    assert_int_equal(1, q_int(&f, "SELECT value FROM wg_meta WHERE key = 'position_merges'"));
     close_store(&f);
 }
 

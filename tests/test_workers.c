@@ -425,6 +425,87 @@ static void test_foreign_fixes(void **state)
     tu_close_store(ctx, path);
 }
 
+static void merge_stats(wg_ctx *ctx, wg_posindex *idx, size_t want_moved, uint64_t want_merges,
+                        uint64_t want_presorted)
+{
+    size_t moved = 0;
+    assert_int_equal(wg_positions_merge(ctx, idx, &moved), WG_OK);
+    assert_int_equal(moved, want_moved);
+    wg_posindex_stats st;
+    wg_posindex_get_stats(idx, &st);
+    assert_int_equal(st.merges, want_merges);
+    assert_int_equal(st.presorted_merges, want_presorted);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM position_inbox"), 0);
+}
+
+/* A merge moves the index's own copy of the inbox, sorted in memory, when the inbox is that
+ * copy; when another process wrote to the inbox or merged it since, SQLite reads and sorts the
+ * inbox instead, and nothing is lost. */
+static void test_merge_from_copy(void **state)
+{
+    (void)state;
+    char *path;
+    wg_posindex *idx;
+    wg_ctx *ctx = store_with_officer_a(&path, &idx);
+    wg_worker_reg rb = {"B", "B", NULL, NULL, WG_WORKER_OFFICER, 1};
+    assert_int_equal(wg_worker_register(ctx, idx, &rb, NULL), WG_OK);
+    wg_track_policy pol = {T0, 0, 0};
+    merge_stats(ctx, idx, 0, 1, 0); /* no copy yet: it starts here */
+    /* a rolled-back batch leaves nothing in the copy */
+    const wg_fix f[] = {{"B", 114.11, 22.11, T0 - 1000, 5},   {"A", 114.12, 22.12, T0 - 3000, NAN},
+                        {"B", 114.13, 22.13, T0 - 3000, NAN}, {"A", 114.14, 22.14, T0 - 1000, 7},
+                        {"A", 114.15, 22.15, T0 - 2000, NAN}, {"B", 114.99, 22.99, T0 - 2000, NAN}};
+    assert_int_equal(wg_exec(ctx, "CREATE TEMP TRIGGER boom BEFORE INSERT ON main.position_inbox"
+                                  " WHEN NEW.lon > 114.9 BEGIN SELECT RAISE(ABORT, 'boom'); END"),
+                     WG_OK);
+    assert_int_not_equal(wg_positions_add(ctx, idx, f, 6, &pol, NULL, NULL), WG_OK);
+    assert_int_equal(wg_exec(ctx, "DROP TRIGGER temp.boom"), WG_OK);
+    wg_fix_counts cnt;
+    assert_int_equal(wg_positions_add(ctx, idx, f, 5, &pol, NULL, &cnt), WG_OK);
+    assert_int_equal(cnt.current + cnt.track, 5);
+    merge_stats(ctx, idx, 5, 2, 1);
+    /* every column of every fix, in order, and each worker's newest */
+    char buf[512];
+    const char *track = tu_q_text(ctx, "SELECT group_concat(worker_id || ':' || (at_ms - " "1767225600000"
+                                 ") || ':' || lon || ':' || lat || ':' || ifnull(accuracy_m, '-') || ':' ||"
+                                 " (received_ms - 1767225600000), ' ') FROM"
+                                 " (SELECT * FROM worker_positions ORDER BY worker_id, at_ms)", buf, sizeof buf);
+    assert_string_equal(track, "A:-3000:114.12:22.12:-:0 A:-2000:114.15:22.15:-:0 A:-1000:114.14:22.14:7.0:0"
+                               " B:-3000:114.13:22.13:-:0 B:-1000:114.11:22.11:5.0:0");
+    const char *pos = tu_q_text(ctx, "SELECT group_concat(id || ':' || lon || ':' || (seen_ms - 1767225600000), ' ')"
+                               " FROM (SELECT * FROM workers ORDER BY id)", buf, sizeof buf);
+    assert_string_equal(pos, "A:114.14:-1000 B:114.11:-1000");
+
+    /* another process (its own index) adds to the inbox: SQLite moves both */
+    wg_ctx *other = wg_ctx_new();
+    assert_int_equal(wg_store_open(other, path, 0), WG_OK);
+    wg_posindex *idx2 = wg_posindex_new(0);
+    const wg_fix a1 = {"A", 114.2, 22.2, T0 - 500, NAN}, b1 = {"B", 114.3, 22.3, T0 - 400, NAN};
+    assert_int_equal(wg_positions_add(ctx, idx, &a1, 1, &pol, NULL, NULL), WG_OK);
+    assert_int_equal(wg_positions_add(other, idx2, &b1, 1, &pol, NULL, NULL), WG_OK);
+    merge_stats(ctx, idx, 2, 3, 1);
+    /* another process merged the inbox, and then added as many fixes as the copy holds: the
+     * count of merges tells */
+    const wg_fix a2 = {"A", 114.4, 22.4, T0 - 300, NAN}, b2 = {"B", 114.5, 22.5, T0 - 200, NAN};
+    assert_int_equal(wg_positions_add(ctx, idx, &a2, 1, &pol, NULL, NULL), WG_OK);
+    assert_int_equal(wg_positions_merge(other, NULL, NULL), WG_OK);
+    assert_int_equal(wg_positions_add(other, idx2, &b2, 1, &pol, NULL, NULL), WG_OK);
+    merge_stats(ctx, idx, 1, 4, 1);
+    /* and then the copy is used again */
+    const wg_fix a3 = {"A", 114.6, 22.6, T0 - 100, NAN};
+    assert_int_equal(wg_positions_add(ctx, idx, &a3, 1, &pol, NULL, NULL), WG_OK);
+    merge_stats(ctx, idx, 1, 5, 2);
+    assert_int_equal(tu_q_int(ctx, "SELECT count(*) FROM worker_positions"), 10);
+    pos = tu_q_text(ctx, "SELECT group_concat(id || ':' || lon || ':' || (seen_ms - 1767225600000), ' ')"
+                         " FROM (SELECT * FROM workers ORDER BY id)", buf, sizeof buf);
+    assert_string_equal(pos, "A:114.6:-100 B:114.5:-200");
+    assert_int_equal(tu_q_int(ctx, "SELECT value FROM wg_meta WHERE key = 'position_merges'"), 5);
+    wg_posindex_free(idx2);
+    wg_ctx_free(other);
+    wg_posindex_free(idx);
+    tu_close_store(ctx, path);
+}
+
 /* The position writer: threads posting through it (each its own workers, fixes in and out of
  * order, repeats) get the outcomes their streams get when stored one batch after another
  * without it, while it merges every 20 ms; freeing it merges the rest. */
@@ -592,15 +673,24 @@ static void test_inbox_same_outcomes(void **state)
     /* every kind of outcome came up, and the merged stores are the same row for row */
     assert_true(kinds[WG_FIX_CURRENT] && kinds[WG_FIX_TRACK] && kinds[WG_FIX_DUPLICATE] &&
                 kinds[WG_FIX_REJECTED] && merges > 10);
+    /* the index's merges (since the restart) moved its sorted copy of the inbox, except
+     * after another process's merge */
+    wg_posindex_stats ist;
+    wg_posindex_get_stats(idx, &ist);
+    assert_true(ist.presorted_merges > 0 && ist.presorted_merges < ist.merges);
     assert_int_equal(wg_positions_merge(a, NULL, NULL), WG_OK);
     const char *sql[] = {"SELECT count(*) FROM worker_positions",
                          "SELECT sum(at_ms % 100003 * length(worker_id)) FROM worker_positions",
                          "SELECT sum(seen_ms % 100003) FROM workers",
-                         "SELECT sum(CAST(lon * 1e6 AS INTEGER) % 100003) FROM workers"};
-    for (size_t i = 0; i < 4; i++) assert_int_equal(tu_q_int(a, sql[i]), tu_q_int(b, sql[i]));
+                         "SELECT sum(CAST(lon * 1e6 AS INTEGER) % 100003) FROM workers",
+                         "SELECT sum(CAST((lon + lat) * 1e6 AS INTEGER) % 100003 * (at_ms % 1000003))"
+                         " FROM worker_positions"};
+    for (size_t i = 0; i < 5; i++) assert_int_equal(tu_q_int(a, sql[i]), tu_q_int(b, sql[i]));
     assert_int_equal(tu_q_int(a, "SELECT count(*) FROM position_inbox"), 0);
-    print_message("inbox: %zu fixes, %zu merges, outcomes current %zu, out of order %zu, duplicate %zu, rejected %zu\n",
-                  checked, merges, kinds[0], kinds[1], kinds[2], kinds[3]);
+    print_message("inbox: %zu fixes, %zu merges (of the last index's %llu, %llu from its copy), outcomes current %zu,"
+                  " out of order %zu, duplicate %zu, rejected %zu\n",
+                  checked, merges, (unsigned long long)ist.merges, (unsigned long long)ist.presorted_merges,
+                  kinds[0], kinds[1], kinds[2], kinds[3]);
     wg_posindex_free(idx);
     tu_close_store(a, pa);
     tu_close_store(b, pb);
@@ -1406,6 +1496,7 @@ int main(void)
         cmocka_unit_test(test_inbox_same_outcomes),
         cmocka_unit_test(test_batch_rollback),
         cmocka_unit_test(test_foreign_fixes),
+        cmocka_unit_test(test_merge_from_copy),
         cmocka_unit_test(test_poswriter_threads),
         cmocka_unit_test(test_nearest_brute_force),
         cmocka_unit_test(test_nearest_antimeridian),

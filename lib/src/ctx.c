@@ -101,6 +101,7 @@ static void close_store(wg_ctx *ctx)
     if (ctx->spatialite_cache) spatialite_cleanup_ex(ctx->spatialite_cache);
     ctx->db = NULL;
     ctx->spatialite_cache = NULL;
+    ctx->feed_module = 0;
 }
 
 int wg_store_set_cache(wg_ctx *ctx, int kib)

@@ -18,6 +18,10 @@ struct wg_ctx {
     char geos_msg[512];     /* last message from GEOS's error handler */
     size_t max_vertices;    /* vertex cap of one geometry read from GeoJSON; 0: WG_MAX_VERTICES */
     int writing;            /* holds the process's writer lock (wg_begin .. commit/rollback) */
+    /* rows the virtual table wg_pi_rows reads (pirows.c); feed_module: registered on db */
+    const struct wg_pi_row *feed;
+    size_t feed_n;
+    int feed_module;
     char err[1024];
 };
 

@@ -78,6 +78,7 @@
 #define EMPTY_KEY UINT64_MAX
 #define MAX_TRIES 16   /* lock-free attempts before a query takes the writers' mutex */
 #define MAX_SPINS 4096 /* rereads of one cell before the attempt is abandoned */
+#define PI_ROWS_MAX (1u << 21) /* fixes copied between merges (96 MiB) */
 
 /* ---------------------------------------------------------------- layout */
 
@@ -179,6 +180,13 @@ typedef struct pi_keyset {
     size_t mask, used;
 } pi_keyset;
 
+/* A fix this process put in the position inbox (si: its worker's slot). */
+typedef struct pi_row {
+    int64_t at_ms, received_ms;
+    double lon, lat, accuracy_m;
+    uint32_t si;
+} pi_row;
+
 /* An id -> index + 1 map with open addressing (0 = empty). */
 typedef struct pi_map {
     uint32_t *v;
@@ -209,6 +217,14 @@ struct wg_posindex {
      * (moved to inbox at its commit) */
     pi_keyset inbox, prev, batch;
     uint32_t round; /* merges seen */
+    /* the fixes stored since the last merge, in arrival order (those from rows_done on are
+     * the open batch's); rows_known 0: the copy is not whole (no merge yet, or out of memory);
+     * merge_count: the store's merge count after the last merge */
+    pi_row *rows;
+    size_t nrows, rows_done, rows_cap;
+    int rows_known;
+    int64_t merge_count;
+    uint64_t merges, presorted;
 };
 
 /* ---------------------------------------------------------------- geodesy */
@@ -954,8 +970,27 @@ int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms, int *
     return !r ? WG_PI_NEW : at_ms >= r->ex ? WG_PI_KEYS : WG_PI_ASK;
 }
 
-int wg_pi_stored_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms)
+/* Keeps a copy of a stored fix. Past PI_ROWS_MAX fixes, or out of memory, the copy is dropped
+ * until the next merge, which then asks SQLite. */
+static void keep_row(wg_posindex *idx, uint32_t si, const wg_fix *f, int64_t received_ms)
 {
+    if (!idx->rows_known) return;
+    if (idx->nrows >= PI_ROWS_MAX ||
+        (idx->nrows == idx->rows_cap && wg_grow((void **)&idx->rows, &idx->rows_cap, idx->nrows + 1,
+                                                sizeof *idx->rows) != WG_OK)) {
+        free(idx->rows);
+        idx->rows = NULL;
+        idx->nrows = idx->rows_done = idx->rows_cap = 0;
+        idx->rows_known = 0;
+        return;
+    }
+    idx->rows[idx->nrows++] = (pi_row){f->at_ms, received_ms, f->lon, f->lat, f->accuracy_m, si};
+}
+
+int wg_pi_stored_at_locked(wg_posindex *idx, uint32_t si, const wg_fix *f, int64_t received_ms)
+{
+    int64_t at_ms = f->at_ms;
+    keep_row(idx, si, f, received_ms);
     pi_slot *sl = slot_at(idx, si);
     if (sl->stored_ms != INT64_MAX && at_ms > sl->stored_ms) sl->stored_ms = at_ms;
     if (at_ms > sl->put_ms) sl->put_ms = at_ms;
@@ -992,10 +1027,88 @@ void wg_pi_batch_end_locked(wg_posindex *idx, int committed)
         if (k->si1) keyset_place(&idx->inbox, k->si1 - 1, k->at_ms); /* room reserved */
     }
     keyset_clear(&idx->batch);
+    if (committed)
+        idx->rows_done = idx->nrows;
+    else
+        idx->nrows = idx->rows_done;
 }
 
-void wg_pi_merged_locked(wg_posindex *idx)
+static int row_time_cmp(const void *a, const void *b)
 {
+    const wg_pi_row *x = a, *y = b;
+    return (x->at_ms > y->at_ms) - (x->at_ms < y->at_ms);
+}
+
+typedef struct slot_ref {
+    const char *id;
+    uint32_t si;
+} slot_ref;
+
+static int slot_ref_cmp(const void *a, const void *b)
+{
+    return strcmp(((const slot_ref *)a)->id, ((const slot_ref *)b)->id);
+}
+
+int wg_pi_inbox_rows_locked(wg_posindex *idx, wg_pi_row **rows, size_t *n, int64_t *merges)
+{
+    *rows = NULL;
+    *n = 0;
+    *merges = idx->merge_count;
+    if (!idx->rows_known) return WG_ENOTFOUND;
+    size_t m = idx->rows_done;
+    /* a bucket per worker, the workers in id order (strcmp: SQLite's BINARY order of UTF-8
+     * text), each bucket in arrival order, then by time */
+    size_t *start = calloc((size_t)idx->nslots + 1, sizeof *start);
+    slot_ref *used = malloc(((size_t)idx->nslots + 1) * sizeof *used);
+    wg_pi_row *out = malloc((m ? m : 1) * sizeof *out);
+    if (!start || !used || !out) {
+        free(start), free(used), free(out);
+        return WG_ENOMEM;
+    }
+    size_t nused = 0;
+    for (size_t r = 0; r < m; r++)
+        if (start[idx->rows[r].si]++ == 0)
+            used[nused++] = (slot_ref){slot_at(idx, idx->rows[r].si)->id, idx->rows[r].si};
+    qsort(used, nused, sizeof *used, slot_ref_cmp);
+    size_t at = 0;
+    for (size_t u = 0; u < nused; u++) {
+        size_t c = start[used[u].si];
+        start[used[u].si] = at;
+        at += c;
+    }
+    for (size_t r = 0; r < m; r++) {
+        const pi_row *p = &idx->rows[r];
+        out[start[p->si]++] = (wg_pi_row){
+            slot_at(idx, p->si)->id, p->at_ms, p->received_ms, p->lon, p->lat, p->accuracy_m};
+    }
+    /* start[si] is now the end of the worker's bucket */
+    for (size_t u = 0, b = 0; u < nused; u++) {
+        size_t e = start[used[u].si];
+        size_t k = b + 1;
+        while (k < e && out[k - 1].at_ms <= out[k].at_ms)
+            k++;
+        if (k < e) qsort(out + b, e - b, sizeof *out, row_time_cmp); /* a track sent out of order */
+        b = e;
+    }
+    free(start), free(used);
+    *rows = out;
+    *n = m;
+    return WG_OK;
+}
+
+void wg_pi_merged_locked(wg_posindex *idx, int64_t merges, int presorted)
+{
+    idx->merges++;
+    idx->presorted += presorted != 0;
+    idx->merge_count = merges;
+    /* the copy's room is kept for the next round unless it is mostly empty (a burst's) */
+    if (idx->rows_cap > (1u << 16) && idx->nrows * 8 < idx->rows_cap) {
+        free(idx->rows);
+        idx->rows = NULL;
+        idx->rows_cap = 0;
+    }
+    idx->nrows = idx->rows_done = 0;
+    idx->rows_known = 1;
     /* the round before this one leaves the key sets */
     uint32_t gone = idx->round - 1;
     for (uint32_t i = 0; idx->prev.used && i < idx->nslots; i++) {
@@ -1097,6 +1210,8 @@ void wg_posindex_get_stats(wg_posindex *idx, wg_posindex_stats *out)
     out->cells = atomic_load(&idx->ncells);
     out->workers = idx->known;
     out->placed = idx->placed;
+    out->merges = idx->merges;
+    out->presorted_merges = idx->presorted;
     wg_pi_unlock(idx);
 }
 
@@ -1161,6 +1276,7 @@ void wg_posindex_free(wg_posindex *idx)
     free(idx->inbox.k);
     free(idx->prev.k);
     free(idx->batch.k);
+    free(idx->rows);
     pthread_mutex_destroy(&idx->mu);
     pthread_rwlock_destroy(&idx->str_mu);
     free(idx);

@@ -43,11 +43,32 @@ int wg_pi_may_hold_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms, int *
  * round before the last leaves the sets). Keys of fixes another process stored are not
  * there: the track's key catches those (a process without an index stores into the track
  * itself). */
-int wg_pi_stored_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms);
+int wg_pi_stored_at_locked(wg_posindex *idx, uint32_t si, const wg_fix *f, int64_t received_ms);
 int wg_pi_inbox_has_at_locked(wg_posindex *idx, uint32_t si, int64_t at_ms);
 int wg_pi_batch_ready_locked(wg_posindex *idx);
 void wg_pi_batch_end_locked(wg_posindex *idx, int committed);
-void wg_pi_merged_locked(wg_posindex *idx);
+
+/* The index's copy of the position inbox. wg_pi_stored_at_locked also keeps the whole fix (the
+ * open batch's apart until its commit, as the keys), so that a merge can move the inbox from
+ * memory, already sorted, instead of having SQLite read and sort it: valid while the store's
+ * merge count is still the one seen at this index's last merge (nothing emptied the inbox
+ * since) and the inbox holds as many rows as the copy (nothing else was added).
+ * wg_pi_inbox_rows_locked gives the committed rows sorted by worker id, then time (*rows
+ * malloc'd, the caller frees it; the ids point into the index) and that merge count;
+ * WG_ENOTFOUND when there is no copy (no merge by this index yet, or a row could not be kept
+ * for want of memory), WG_ENOMEM. wg_pi_merged_locked starts a new round once a merge has
+ * moved the inbox into the track (the round before the last leaves the key sets; the copy is
+ * emptied): merges is the store's merge count after it, presorted whether the copy was used. */
+typedef struct wg_pi_row {
+    const char *worker_id;
+    int64_t at_ms, received_ms;
+    double lon, lat, accuracy_m; /* accuracy_m NaN: none */
+} wg_pi_row;
+int wg_pi_inbox_rows_locked(wg_posindex *idx, wg_pi_row **rows, size_t *n, int64_t *merges);
+/* Runs sql on ctx's store with the virtual table wg_pi_rows(worker_id, at_ms, lon, lat,
+ * accuracy_m, received_ms) giving rows[0..n) in their order (pirows.c). */
+int wg_pi_rows_exec(wg_ctx *ctx, const char *sql, const wg_pi_row *rows, size_t n);
+void wg_pi_merged_locked(wg_posindex *idx, int64_t merges, int presorted);
 
 /* Several batches of fixes in one transaction (the position writer's group commit): decided
  * in the order given, exactly as if stored one batch after the other, each against its own

@@ -218,9 +218,15 @@ static const char *const MIGRATE_TO_5 =
     "DROP TABLE position_inbox;"
     "ALTER TABLE position_inbox_5 RENAME TO position_inbox;" WORKERS_NOW_VIEW;
 
+/* Version 6: wg_meta counts the merges that moved fixes out of the position inbox
+ * (position_merges), so that a process can tell that no other one emptied the inbox since its
+ * own last merge (wg_positions_merge); a version-5 build would merge without counting. */
+static const char *const MIGRATE_TO_6 =
+    "INSERT INTO wg_meta(key, value) VALUES ('position_merges', '0');";
+
 /* MIGRATIONS[v] moves a store from version v to v + 1. */
 static const char *const MIGRATIONS[WG_SCHEMA_VERSION] = {MIGRATE_TO_1, MIGRATE_TO_2, MIGRATE_TO_3,
-                                                          MIGRATE_TO_4, MIGRATE_TO_5};
+                                                          MIGRATE_TO_4, MIGRATE_TO_5, MIGRATE_TO_6};
 
 /* The version stores are brought to; lowered only by tests (wg_schema_set_target). */
 static int target_version = WG_SCHEMA_VERSION;

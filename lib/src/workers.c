@@ -12,9 +12,10 @@
  *      a fix a CLI deregistration beat by under a second is still taken) AND NOT EXISTS(the
  *      same fix in the track; skipped when the index knows the fix is new: newer than every
  *      stored fix of its worker, between the time ranges its stored fixes lie in, or where the
- *      key sets of the last two merge rounds answer for every stored fix; the row is then a
- *      plain single-row INSERT). One row inserted means stored; none means a duplicate, an
- *      unknown or a deregistered worker, told apart by a SELECT (rare);
+ *      key sets of the last two merge rounds answer for every stored fix; such a fix of a
+ *      worker known active is a plain row, and the batch's plain rows go in with one INSERT
+ *      from the virtual table wg_pi_rows at the end). One row inserted means stored; none
+ *      means a duplicate, an unknown or a deregistered worker, told apart by a SELECT (rare);
  *   2. per worker of the stored fixes, in batch order: current when newer than the worker's
  *      newest stored fix and everything before it in the batch, else out of order. The newest
  *      stored fix comes from the index (it holds every worker's newest fix, and its writers'
@@ -22,8 +23,12 @@
  *      against this process's writes).
  * wg_positions_merge moves the inbox into the track (worker_positions, keyed (worker_id, at_ms))
  * in one pass sorted by worker, and each worker's newest fix into workers (guarded by seen_ms:
- * positions stay monotonic in device time whoever merges). The server merges every 3 s and
- * at start and stop. Readers see the inbox through the view workers_now and the track queries,
+ * positions stay monotonic in device time whoever merges). With an index, the pass reads the
+ * index's copy of the inbox, sorted in memory (wg_pi_inbox_rows_locked), when the store shows
+ * the inbox is that copy: no merge since the index's last one (wg_meta's position_merges
+ * counts every merge that moved fixes) and as many rows; otherwise SQLite reads and sorts the
+ * inbox (slower: its sort and the grouping for the positions). The server merges every 3 s
+ * and at start and stop. Readers see the inbox through the view workers_now and the track queries,
  * so a fix is visible once committed. A merge costs about a page per worker named plus ~1.5 us
  * a fix, so merging less often makes the per-page part rarer (gateway batches: every worker in
  * every merge); the price is a longer inbox for workers_now to group (about 0.1 s for 300,000
@@ -353,9 +358,13 @@ typedef struct fix_job {
     wg_posindex *idx; /* NULL: the newest stored fix comes from the workers table */
     const wg_fix *fixes;
     wg_fix_result *res;
-    sqlite3_stmt *ins, *ins_new, *ins_fast, *why, *seen, *move;
+    sqlite3_stmt *ins, *ins_new, *why, *seen, *move;
     const int64_t *recv; /* per fix: when it was received (its batch's now) */
     uint32_t *si;        /* with an index, per fix: its worker's slot (NO_SLOT: none) */
+    /* with an index, the fixes known new of workers known active: they are stored whatever
+     * the store holds, all in one INSERT at the end of the batch (store_plain) */
+    wg_pi_row *plain;
+    size_t nplain;
 } fix_job;
 
 #define NO_SLOT UINT32_MAX
@@ -411,9 +420,16 @@ static int insert_fix(fix_job *j, size_t i)
         }
         j->si[i] = si;
     }
-    /* a new fix of a worker known active is one plain row (a single-row INSERT needs no
-     * statement journal) */
-    sqlite3_stmt *ins = !fresh ? j->ins : known_active == 1 ? j->ins_fast : j->ins_new;
+    /* a new fix of a worker known active is one plain row, stored with the batch's others */
+    if (fresh && known_active == 1) {
+        j->plain[j->nplain++] =
+            (wg_pi_row){f->worker_id, f->at_ms, j->recv[i], f->lon, f->lat, f->accuracy_m};
+        j->res[i] = (wg_fix_result){WG_FIX_CURRENT, NULL};
+        if (wg_pi_stored_at_locked(j->idx, si, f, j->recv[i]) != WG_OK)
+            return wg_fail(j->ctx, WG_ENOMEM, "position index: out of memory");
+        return WG_OK;
+    }
+    sqlite3_stmt *ins = fresh ? j->ins_new : j->ins;
     sqlite3_bind_text(ins, 1, f->worker_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(ins, 2, f->at_ms);
     sqlite3_bind_double(ins, 3, f->lon);
@@ -423,11 +439,12 @@ static int insert_fix(fix_job *j, size_t i)
     else
         sqlite3_bind_double(ins, 5, f->accuracy_m);
     sqlite3_bind_int64(ins, 6, j->recv[i]);
-    if (ins != j->ins_fast) sqlite3_bind_int(ins, 7, known_active == 1);
+    sqlite3_bind_int(ins, 7, known_active == 1);
     int took = 0, rc = step_changes(j, ins, &took);
     if (rc != WG_OK || took) {
         j->res[i] = (wg_fix_result){WG_FIX_CURRENT, NULL};
-        if (rc == WG_OK && si != NO_SLOT && wg_pi_stored_at_locked(j->idx, si, f->at_ms) != WG_OK)
+        if (rc == WG_OK && si != NO_SLOT &&
+            wg_pi_stored_at_locked(j->idx, si, f, j->recv[i]) != WG_OK)
             rc = wg_fail(j->ctx, WG_ENOMEM, "position index: out of memory");
         return rc;
     }
@@ -520,9 +537,55 @@ static int position_pass(fix_job *j, size_t n, unsigned char *last)
     return rc;
 }
 
-/* Moves the inbox into the track and the workers' positions (inside the caller's
- * transaction). *moved (may be NULL) gets the number of fixes moved. */
-static int merge_inbox(wg_ctx *ctx, size_t *moved)
+/* A worker's position from a fix (?1 id, ?2 lon, ?3 lat, ?4 time), when newer than its own. */
+#define MOVE_WORKER_SQL                                                                            \
+    "UPDATE workers SET lon = ?2, lat = ?3, seen_ms = ?4 WHERE id = ?1"                            \
+    " AND (seen_ms IS NULL OR seen_ms < ?4)"
+
+/* The store's count of merges that moved fixes (schema version 6). */
+#define MERGES_SQL "SELECT CAST(value AS INTEGER) FROM wg_meta WHERE key = 'position_merges'"
+
+/* One integer from sql (*out untouched when there is no row). */
+static int query_i64(wg_ctx *ctx, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, sql, &st);
+    if (rc != WG_OK) return rc;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (s != SQLITE_DONE)
+        rc = wg_fail_sql(ctx, "cannot read the store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Empties the inbox once its fixes are moved (*moved, may be NULL: how many it held) and, when
+ * it held any, counts the merge in wg_meta; *merges gets the count. */
+static int empty_inbox(wg_ctx *ctx, size_t *moved, int64_t *merges)
+{
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, "DELETE FROM position_inbox", &st);
+    if (rc != WG_OK) return rc;
+    int64_t n = 0;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = wg_fail_sql(ctx, "cannot empty the position inbox");
+    else
+        n = sqlite3_changes64(ctx->db);
+    sqlite3_finalize(st);
+    if (rc == WG_OK && n > 0)
+        rc = wg_exec(ctx, "INSERT INTO wg_meta(key, value) VALUES ('position_merges', '1')"
+                          " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
+    *merges = 0;
+    if (rc == WG_OK) rc = query_i64(ctx, MERGES_SQL, merges);
+    if (rc == WG_OK && moved) *moved = (size_t)n;
+    return rc;
+}
+
+/* Moves the inbox into the track and the workers' positions (inside the caller's transaction):
+ * SQLite reads the inbox and sorts it by worker. *moved (may be NULL) gets the number of fixes
+ * moved, *merges the store's merge count after. */
+static int merge_inbox(wg_ctx *ctx, size_t *moved, int64_t *merges)
 {
     if (moved) *moved = 0;
     int rc = wg_exec(ctx, "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat, accuracy_m,"
@@ -534,14 +597,48 @@ static int merge_inbox(wg_ctx *ctx, size_t *moved)
                           "  GROUP BY worker_id) AS n"
                           " WHERE workers.id = n.worker_id AND (workers.seen_ms IS NULL OR"
                           " workers.seen_ms < n.at_ms);");
-    if (rc != WG_OK) return rc;
-    sqlite3_stmt *st;
-    rc = wg_prepare(ctx, "DELETE FROM position_inbox", &st);
-    if (rc != WG_OK) return rc;
-    if (sqlite3_step(st) != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot empty the position inbox");
-    else if (moved) *moved = (size_t)sqlite3_changes(ctx->db);
-    sqlite3_finalize(st);
-    return rc;
+    return rc == WG_OK ? empty_inbox(ctx, moved, merges) : rc;
+}
+
+/* The same from the index's copy of the inbox, already sorted: WG_ENOTFOUND, with nothing done,
+ * when the inbox is not that copy (another process merged it or wrote to it since this index's
+ * last merge; or the index has no copy). */
+static int merge_copy(wg_ctx *ctx, wg_posindex *idx, size_t *moved, int64_t *merges)
+{
+    if (moved) *moved = 0;
+    wg_pi_row *rows;
+    size_t n;
+    int64_t seen, count = -1, now = -1;
+    if (wg_pi_inbox_rows_locked(idx, &rows, &n, &seen) != WG_OK) return WG_ENOTFOUND;
+    int rc = query_i64(ctx, "SELECT count(*) FROM position_inbox", &count);
+    if (rc == WG_OK) rc = query_i64(ctx, MERGES_SQL, &now);
+    /* fixes leave the inbox only by a merge, which counts itself: the same count means every
+     * fix this index put there since its last merge is still there, and as many rows means
+     * there is no other */
+    if (rc == WG_OK && (count != (int64_t)n || now != seen)) rc = WG_ENOTFOUND;
+    if (rc == WG_OK && n)
+        rc = wg_pi_rows_exec(
+            ctx,
+            "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat,"
+            " accuracy_m, received_ms) SELECT worker_id, at_ms, lon, lat, accuracy_m,"
+            " received_ms FROM wg_pi_rows WHERE worker_id IN (SELECT id FROM workers)",
+            rows, n);
+    sqlite3_stmt *mv = NULL;
+    if (rc == WG_OK && n) rc = wg_prepare(ctx, MOVE_WORKER_SQL, &mv);
+    /* each worker's last row is its newest (its ids are one pointer, the index's) */
+    for (size_t k = 0; rc == WG_OK && k < n; k++) {
+        if (k + 1 < n && rows[k + 1].worker_id == rows[k].worker_id) continue;
+        sqlite3_bind_text(mv, 1, rows[k].worker_id, -1, SQLITE_STATIC);
+        sqlite3_bind_double(mv, 2, rows[k].lon);
+        sqlite3_bind_double(mv, 3, rows[k].lat);
+        sqlite3_bind_int64(mv, 4, rows[k].at_ms);
+        int s = sqlite3_step(mv);
+        sqlite3_reset(mv);
+        if (s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot move worker");
+    }
+    sqlite3_finalize(mv);
+    free(rows);
+    return rc == WG_OK ? empty_inbox(ctx, moved, merges) : rc;
 }
 
 int wg_positions_merge(wg_ctx *ctx, wg_posindex *idx, size_t *moved)
@@ -553,15 +650,21 @@ int wg_positions_merge(wg_ctx *ctx, wg_posindex *idx, size_t *moved)
      * track's foreign key need not be checked row by row (half the cost of the insert); the
      * pragma only takes effect outside a transaction, as here. */
     sqlite3_db_config(ctx->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int *)NULL);
-    int rc = wg_begin(ctx);
-    if (rc == WG_OK) rc = merge_inbox(ctx, moved);
+    int64_t merges = 0;
+    int presorted = 0, rc = wg_begin(ctx);
+    if (rc == WG_OK && idx) {
+        rc = merge_copy(ctx, idx, moved, &merges);
+        presorted = rc == WG_OK;
+    }
+    if (!presorted && (rc == WG_OK || rc == WG_ENOTFOUND)) rc = merge_inbox(ctx, moved, &merges);
     if (rc == WG_OK) rc = wg_commit(ctx);
     if (rc != WG_OK) {
         wg_rollback(ctx);
         if (moved) *moved = 0;
     }
     sqlite3_db_config(ctx->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int *)NULL);
-    if (rc == WG_OK && idx) wg_pi_merged_locked(idx); /* all moved, by this or an earlier merge */
+    /* all moved, by this or an earlier merge */
+    if (rc == WG_OK && idx) wg_pi_merged_locked(idx, merges, presorted);
     if (idx) wg_pi_unlock(idx);
     return rc;
 }
@@ -584,22 +687,25 @@ static int fix_statements(fix_job *j)
                         " AND NOT EXISTS (SELECT 1 FROM worker_positions WHERE worker_id = ?1 AND at_ms = ?2)",
                         &j->ins);
         if (rc == WG_OK) rc = wg_prepare(j->ctx, "INSERT INTO position_inbox" FIX_ROW, &j->ins_new);
-        if (rc == WG_OK)
-            rc = wg_prepare(j->ctx,
-                            "INSERT INTO position_inbox(worker_id, at_ms, lon, lat, accuracy_m,"
-                            " received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            &j->ins_fast);
     } else {
         rc = wg_prepare(j->ctx, "INSERT OR IGNORE INTO worker_positions" FIX_ROW, &j->ins);
-        if (rc == WG_OK)
-            rc = wg_prepare(j->ctx,
-                            "UPDATE workers SET lon = ?2, lat = ?3, seen_ms = ?4 WHERE id = ?1"
-                            " AND (seen_ms IS NULL OR seen_ms < ?4)",
-                            &j->move);
+        if (rc == WG_OK) rc = wg_prepare(j->ctx, MOVE_WORKER_SQL, &j->move);
     }
     if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT active FROM workers WHERE id = ?", &j->why);
     if (rc == WG_OK) rc = wg_prepare(j->ctx, "SELECT seen_ms FROM workers WHERE id = ?", &j->seen);
     return rc;
+}
+
+/* With an index: the plain rows (one INSERT of many rows costs less than a statement a row;
+ * the inbox's order is only its arrival order, which no reader relies on). */
+static int store_plain(fix_job *j)
+{
+    if (!j->nplain) return WG_OK;
+    return wg_pi_rows_exec(
+        j->ctx,
+        "INSERT INTO position_inbox(worker_id, at_ms, lon, lat, accuracy_m, received_ms)"
+        " SELECT worker_id, at_ms, lon, lat, accuracy_m, received_ms FROM wg_pi_rows",
+        j->plain, j->nplain);
 }
 
 /* Without an index: the workers' positions from the batch (last[i]: fix i is its worker's
@@ -657,8 +763,9 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
     int64_t *recv = malloc((n ? n : 1) * sizeof *recv);
     unsigned char *last = calloc(n ? n : 1, 1);
     uint32_t *si = idx ? malloc((n ? n : 1) * sizeof *si) : NULL;
-    if ((nb != 1 && !copy) || !res || !recv || !last || (idx && !si)) {
-        free(copy), free(recv), free(last), free(si);
+    wg_pi_row *plain = idx ? malloc((n ? n : 1) * sizeof *plain) : NULL;
+    if ((nb != 1 && !copy) || !res || !recv || !last || (idx && (!si || !plain))) {
+        free(copy), free(recv), free(last), free(si), free(plain);
         if (joined) free(res);
         return wg_fail(ctx, WG_ENOMEM, "out of memory");
     }
@@ -667,20 +774,22 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
     fix_faults(b, nb, res, recv);
     for (size_t i = 0; si && i < n; i++)
         si[i] = NO_SLOT;
-    fix_job j = {ctx, idx, fixes, res, NULL, NULL, NULL, NULL, NULL, NULL, recv, si};
+    fix_job j = {ctx, idx, fixes, res, NULL, NULL, NULL, NULL, NULL, recv, si, plain, 0};
     if (idx) wg_pi_lock(idx);
     int rc = wg_begin(ctx);
-    if (rc == WG_OK && !idx) rc = merge_inbox(ctx, NULL); /* the workers table is then exact */
+    int64_t merges;
+    if (rc == WG_OK && !idx)
+        rc = merge_inbox(ctx, NULL, &merges); /* the workers table is then exact */
     if (rc == WG_OK) rc = fix_statements(&j);
     for (size_t i = 0; rc == WG_OK && i < n; i++)
         if (res[i].reason && !*res[i].reason) rc = insert_fix(&j, i);
+    if (rc == WG_OK) rc = store_plain(&j);
     if (rc == WG_OK) rc = position_pass(&j, n, last);
     if (rc == WG_OK && !idx) rc = move_workers(&j, n, last);
     if (rc == WG_OK && idx && wg_pi_batch_ready_locked(idx) != WG_OK)
         rc = wg_fail(ctx, WG_ENOMEM, "position index: out of memory");
     sqlite3_finalize(j.ins);
     sqlite3_finalize(j.ins_new);
-    sqlite3_finalize(j.ins_fast);
     sqlite3_finalize(j.why);
     sqlite3_finalize(j.seen);
     sqlite3_finalize(j.move);
@@ -709,7 +818,7 @@ int wg_positions_add_batches(wg_ctx *ctx, wg_posindex *idx, const wg_fix_batch *
             }
         }
     }
-    free(copy), free(recv), free(last), free(si);
+    free(copy), free(recv), free(last), free(si), free(plain);
     if (joined) free(res);
     return rc;
 }

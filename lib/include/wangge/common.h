@@ -83,7 +83,7 @@ WG_API GEOSContextHandle_t wg_geos(wg_ctx *ctx);
 WG_API int wg_ctx_set_max_vertices(wg_ctx *ctx, size_t n);
 
 /* Schema version this build creates and understands. */
-#define WG_SCHEMA_VERSION 5
+#define WG_SCHEMA_VERSION 6
 
 #ifdef __cplusplus
 }

@@ -294,10 +294,13 @@ WG_API int wg_posindex_nearest(wg_posindex *idx, const wg_near_query *q, wg_near
 WG_API int wg_posindex_nearest_fn(void *ud, double lon, double lat, char *worker_id, size_t n);
 
 /* Counters for benchmarks: queries answered, attempts repeated because a writer changed a
- * cell the query read, and queries that fell back to the writer lock. */
+ * cell the query read, and queries that fell back to the writer lock; merges of the position
+ * inbox with this index, and how many of them moved the index's own sorted copy of the inbox
+ * (the others had SQLite read and sort it: another process had written to it or merged it). */
 typedef struct wg_posindex_stats {
     uint64_t queries, retries, locked;
     size_t cells, workers, placed;
+    uint64_t merges, presorted_merges;
 } wg_posindex_stats;
 WG_API void wg_posindex_get_stats(wg_posindex *idx, wg_posindex_stats *out);
 
