@@ -37,6 +37,11 @@ stop_server() {
   SERVER_PID=
 }
 trap stop_server EXIT
+# wrong_key KEY: KEY with its last character changed (a key of the right form that is not KEY)
+wrong_key() {
+  case "$1" in *0) printf '%s1' "${1%?}" ;; *) printf '%s0' "${1%?}" ;; esac
+}
+
 # http METHOD URL [curl args...]: sets $code (status) and $body
 http() {
   local m=$1 u=$2; shift 2

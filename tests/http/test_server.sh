@@ -36,7 +36,7 @@ expect_status 200 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "X-API-Key: $VIE
 expect_not_in 'phone' "$body"
 expect_status 200 POST "$BASE/v1/lookup" -H 'Content-Type: application/json' -d '[[114.47,22.63]]'
 expect_not_in 'phone' "$body"
-expect_status 401 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "Authorization: Bearer ${DISP%?}0"
+expect_status 401 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "Authorization: Bearer $(wrong_key "$DISP")"
 expect_in '"error":{"code":"unauthorized"' "$body"
 expect_status 401 GET "$BASE/v1/lookup?lon=114.47&lat=22.63" -H "X-API-Key: ' OR 1=1 --"
 "$W" -s "$S" key revoke "$(echo "$VIEW" | cut -c4-15)" 2> /dev/null
