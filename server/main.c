@@ -56,14 +56,27 @@ static const struct option OPTS[] = {
     {"max-vertices", required_argument, NULL, O_VERTICES},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
-/* Strings from a config file live until exit. */
+/* Strings from a config file live until exit (freed then, so that leak checkers see none). */
+static char **kept;
+static size_t nkept;
+
+static void free_kept(void)
+{
+    for (size_t i = 0; i < nkept; i++) free(kept[i]);
+    free(kept);
+}
+
 static char *keep(const char *s)
 {
     char *d = strdup(s);
-    if (!d) {
+    char **k = d ? realloc(kept, (nkept + 1) * sizeof *kept) : NULL;
+    if (!k) {
         fprintf(stderr, "wangge-server: out of memory\n");
         exit(3);
     }
+    if (!kept) atexit(free_kept);
+    kept = k;
+    kept[nkept++] = d;
     return d;
 }
 
