@@ -354,7 +354,8 @@ static int unit_items(wg_ctx *ctx, int level, int64_t gen, const qbox *boxes, in
         out->matched = ids.n;
         size_t begin = q->offset < ids.n ? q->offset : ids.n;
         out->returned = ids.n - begin < limit ? ids.n - begin : limit;
-        rc = write_units(ctx, level, gen, ids.v + begin, out->returned, fp);
+        /* no match leaves ids.v NULL, and NULL + 0 is undefined */
+        rc = write_units(ctx, level, gen, ids.v ? ids.v + begin : NULL, out->returned, fp);
     }
     free(ids.v);
     return rc;
