@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "divide_internal.h"
 #include "internal.h"
 #include "testutil.h"
 #include "wangge/divide.h"
@@ -452,6 +453,72 @@ static void test_band(void **state)
     town_free(ctx, &t);
 }
 
+/* The partition's repair on many small random graphs: grids of units with holes, most units
+ * without households, a few heavy ones, 2-8 parts. Every unit gets a part and every part a
+ * unit. Under AddressSanitizer this is also where the repair's move log was overrun: a chain
+ * passes households on hop by hop, and a unit that came in by one hop may move on by the next,
+ * so a chain can log more moves than there are units (found by fuzzing the division). */
+static void test_partition_random_graphs(void **state)
+{
+    wg_ctx *ctx = *state;
+    uint64_t x = 88172645463325252ull;
+#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+    size_t parts_seen = 0;
+    for (int run = 0; run < 300; run++) {
+        size_t w = 3 + NEXT() % 14, h = 2 + NEXT() % 10, n = w * h;
+        dv_graph g = {n, calloc(n, sizeof(double)), calloc(n, sizeof(double)),
+                      calloc(n + 1, sizeof(size_t)), calloc(4 * n, sizeof(size_t)),
+                      calloc(4 * n, sizeof(double))};
+        assert_true(g.hh && g.wt && g.start && g.nbr && g.cost);
+        /* holes: a cell keeps its right and down links unless cut (the grid stays connected
+         * through the first row and column) */
+        unsigned char *cut = calloc(n, 1);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = NEXT() % 100;
+            g.hh[i] = r < 65 ? 0 : r < 95 ? (double)(1 + NEXT() % 40) : (double)(150 + NEXT() % 300);
+            g.wt[i] = g.hh[i] + 10;
+            cut[i] = i % w != 0 && i / w != 0 && NEXT() % 4 == 0;
+        }
+        size_t e = 0;
+        for (size_t i = 0; i < n; i++) {
+            g.start[i] = e;
+            size_t cx = i % w, cy = i / w;
+            size_t nb[4] = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+            if (cx > 0 && !(cut[i] && cut[i - 1])) nb[0] = i - 1;
+            if (cx + 1 < w && !(cut[i] && cut[i + 1])) nb[1] = i + 1;
+            if (cy > 0 && !(cut[i] && cut[i - w])) nb[2] = i - w;
+            if (cy + 1 < h && !(cut[i] && cut[i + w])) nb[3] = i + w;
+            for (int k = 0; k < 4; k++)
+                if (nb[k] != SIZE_MAX) g.cost[e] = 1 + (double)(NEXT() % 5), g.nbr[e++] = nb[k];
+        }
+        g.start[n] = e;
+        /* the cut cost must be symmetric: the same for both directions of a link */
+        for (size_t u = 0; u < n; u++)
+            for (size_t a = g.start[u]; a < g.start[u + 1]; a++)
+                for (size_t b = g.start[g.nbr[a]]; b < g.start[g.nbr[a] + 1]; b++)
+                    if (g.nbr[b] == u) g.cost[b] = g.cost[a];
+        double total = 0;
+        for (size_t i = 0; i < n; i++) total += g.hh[i];
+        int np = 2 + (int)(NEXT() % 7);
+        if ((size_t)np * 2 > n) np = (int)(n / 2);
+        dv_goal goal = {np, total / np, 0, INFINITY};
+        int *part = malloc(n * sizeof *part);
+        double dev;
+        assert_int_equal(dv_partition(ctx, &g, &goal, part, &dev), WG_OK);
+        size_t *cnt = calloc((size_t)np, sizeof *cnt);
+        for (size_t i = 0; i < n; i++) {
+            assert_in_range(part[i], 0, np - 1);
+            cnt[part[i]]++;
+        }
+        for (int p = 0; p < np; p++) assert_true(cnt[p] > 0);
+        parts_seen += (size_t)np;
+        free(cnt), free(part), free(cut);
+        dv_graph_free(&g);
+    }
+#undef NEXT
+    print_message("partition: 300 random graphs, %zu parts\n", parts_seen);
+}
+
 static void test_bad_arguments(void **state)
 {
     wg_ctx *ctx = *state;
@@ -866,6 +933,7 @@ int main(void)
 {
     const struct CMUnitTest region[] = {
         cmocka_unit_test_setup_teardown(test_exact_number_of_grids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partition_random_graphs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grids_follow_roads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heavy_block_is_cut_between_addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_band, setup, teardown),

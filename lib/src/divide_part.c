@@ -510,10 +510,12 @@ static size_t walk(pstate *s, size_t seed, size_t limit)
 /* One hop of a chain: moves into part q a connected set of units of part p next to q whose
  * households come nearest amount (and are more than none), keeping p connected: a breadth-
  * first prefix grown from a unit next to q (so zero-household units can go along and expose
- * the right ones). The moved units are recorded in log[*nlog] (unit, old part). Returns 0 if
- * p has nothing to give. */
+ * the right ones). The moved units are recorded in log[*nlog] (unit, old part; room for
+ * logcap moves: a unit that came in by the hop before may move on, so a chain can log more
+ * moves than there are units, and a set that would not fit is not taken). Returns 0 if p has
+ * nothing to give. */
 static int hop(pstate *s, size_t p, size_t q, double amount, size_t *log, size_t *nlog,
-               double *moved)
+               size_t logcap, double *moved)
 {
     const dv_graph *g = s->g;
     enum { TRIES = 8 };
@@ -549,7 +551,7 @@ static int hop(pstate *s, size_t p, size_t q, double amount, size_t *log, size_t
     }
     for (size_t c = 0; c < nc; c++) {
         size_t m = walk(s, cand_seed[c], cand_k[c]);
-        if (!stays_connected(s, p, m)) continue;
+        if (*nlog + m > logcap || !stays_connected(s, p, m)) continue;
         m = walk(s, cand_seed[c], cand_k[c]); /* stays_connected used the marks */
         *moved = 0;
         for (size_t i = 0; i < m; i++) {
@@ -568,7 +570,8 @@ static int hop(pstate *s, size_t p, size_t q, double amount, size_t *log, size_t
  * travel along a shortest path of neighbouring parts from a part above the target to one below
  * it, one unit per hop; kept if the score improves, undone otherwise. Pairs are tried most
  * unequal first. Returns 1 if a chain was kept. */
-static int chain(pstate *s, size_t *log, size_t *path, unsigned char *adj, unsigned char *tried)
+static int chain(pstate *s, size_t *log, size_t logcap, size_t *path, unsigned char *adj,
+                 unsigned char *tried)
 {
     const dv_graph *g = s->g;
     size_t np = s->np;
@@ -612,7 +615,7 @@ static int chain(pstate *s, size_t *log, size_t *path, unsigned char *adj, unsig
             int ok = 1;
             for (size_t i = k; ok && i-- > 0;) {
                 double moved = 0;
-                ok = hop(s, from, hops[i], amount, log, &nlog, &moved);
+                ok = hop(s, from, hops[i], amount, log, &nlog, logcap, &moved);
                 amount = moved; /* pass on what came in */
                 from = hops[i];
             }
@@ -793,7 +796,7 @@ static int balance_chains(wg_ctx *ctx, pstate *s)
     }
     for (size_t round = 0; round < 10 * np + 100; round++) {
         memset(tried, 0, np);
-        if (chain(s, log, path, adj, tried)) {
+        if (chain(s, log, s->g->n + 1, path, adj, tried)) {
             improve(s);
             continue;
         }
