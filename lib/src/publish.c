@@ -157,22 +157,6 @@ static int switch_stamp(wg_ctx *ctx, int64_t target, int64_t *v)
     return rc;
 }
 
-static int query_i64(wg_ctx *ctx, const char *sql, int64_t *out)
-{
-    sqlite3_stmt *st;
-    int rc = wg_prepare(ctx, sql, &st);
-    if (rc != WG_OK) return rc;
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    else if (s == SQLITE_DONE)
-        *out = 0;
-    else
-        rc = wg_fail_sql(ctx, "cannot read the store");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Step 2: assignment rows and statuses in one transaction. rolled_back: the generation a
  * rollback leaves (0 for a publish). WG_ECONFLICT (to retry) if the store changed since v0. */
 static int switch_tx(wg_ctx *ctx, kill_hook *h, int64_t v0, const wg_lookup *lk,
@@ -273,7 +257,7 @@ static int rollback_target(wg_ctx *ctx, int64_t active, int64_t *target)
              "SELECT max(id) FROM generations WHERE status = 'retired' AND id < %lld"
              " AND (note IS NULL OR instr(note, 'rolled back at ') = 0)",
              (long long)active);
-    int rc = query_i64(ctx, sql, target);
+    int rc = wg_query_i64(ctx, sql, target);
     if (rc == WG_OK && *target == 0)
         rc =
             wg_fail(ctx, WG_ENOTFOUND, "no earlier generation to roll back to from generation %lld",

@@ -245,6 +245,22 @@ int wg_exec(wg_ctx *ctx, const char *sql)
     return WG_ESTORE;
 }
 
+int wg_query_i64(wg_ctx *ctx, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = wg_prepare(ctx, sql, &st);
+    if (rc != WG_OK) return rc;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (s == SQLITE_DONE)
+        *out = 0;
+    else
+        rc = wg_fail_sql(ctx, "cannot read the store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int wg_prepare(wg_ctx *ctx, const char *sql, sqlite3_stmt **out)
 {
     if (sqlite3_prepare_v2(ctx->db, sql, -1, out, NULL) == SQLITE_OK) return WG_OK;

@@ -14,6 +14,8 @@ void wg_schema_set_target(int version);
 
 /* Runs one SQL statement (or several, separated by ';') with no results. */
 int wg_exec(wg_ctx *ctx, const char *sql);
+/* The first column of sql's first row as an integer (0 when there is no row). */
+int wg_query_i64(wg_ctx *ctx, const char *sql, int64_t *out);
 /* Prepares a statement; on failure records the SQL error on ctx. */
 int wg_prepare(wg_ctx *ctx, const char *sql, sqlite3_stmt **out);
 /* Lets go of the process's writer lock if ctx holds it (wg_begin takes it; commit and rollback

@@ -545,21 +545,6 @@ static int position_pass(fix_job *j, size_t n, unsigned char *last)
 /* The store's count of merges that moved fixes (schema version 6). */
 #define MERGES_SQL "SELECT CAST(value AS INTEGER) FROM wg_meta WHERE key = 'position_merges'"
 
-/* One integer from sql (*out untouched when there is no row). */
-static int query_i64(wg_ctx *ctx, const char *sql, int64_t *out)
-{
-    sqlite3_stmt *st;
-    int rc = wg_prepare(ctx, sql, &st);
-    if (rc != WG_OK) return rc;
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    else if (s != SQLITE_DONE)
-        rc = wg_fail_sql(ctx, "cannot read the store");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Empties the inbox once its fixes are moved (*moved, may be NULL: how many it held) and, when
  * it held any, counts the merge in wg_meta; *merges gets the count. */
 static int empty_inbox(wg_ctx *ctx, size_t *moved, int64_t *merges)
@@ -576,8 +561,7 @@ static int empty_inbox(wg_ctx *ctx, size_t *moved, int64_t *merges)
     if (rc == WG_OK && n > 0)
         rc = wg_exec(ctx, "INSERT INTO wg_meta(key, value) VALUES ('position_merges', '1')"
                           " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
-    *merges = 0;
-    if (rc == WG_OK) rc = query_i64(ctx, MERGES_SQL, merges);
+    if (rc == WG_OK) rc = wg_query_i64(ctx, MERGES_SQL, merges);
     if (rc == WG_OK && moved) *moved = (size_t)n;
     return rc;
 }
@@ -608,10 +592,10 @@ static int merge_copy(wg_ctx *ctx, wg_posindex *idx, size_t *moved, int64_t *mer
     if (moved) *moved = 0;
     wg_pi_row *rows;
     size_t n;
-    int64_t seen, count = -1, now = -1;
+    int64_t seen, count = 0, now = 0;
     if (wg_pi_inbox_rows_locked(idx, &rows, &n, &seen) != WG_OK) return WG_ENOTFOUND;
-    int rc = query_i64(ctx, "SELECT count(*) FROM position_inbox", &count);
-    if (rc == WG_OK) rc = query_i64(ctx, MERGES_SQL, &now);
+    int rc = wg_query_i64(ctx, "SELECT count(*) FROM position_inbox", &count);
+    if (rc == WG_OK) rc = wg_query_i64(ctx, MERGES_SQL, &now);
     /* fixes leave the inbox only by a merge, which counts itself: the same count means every
      * fix this index put there since its last merge is still there, and as many rows means
      * there is no other */
