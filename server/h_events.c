@@ -35,12 +35,16 @@ static int64_t now_ms(void)
  * as GET /v1/workers/nearest), else the library's scan of the workers table. */
 /* wg_events_file on r's snapshot; when a publish became active after the snapshot was taken
  * (WG_ECONFLICT: filing checks that inside its transaction), the snapshot is taken again and
- * the events filed again, so a client never sees the race. */
+ * the events filed again, so a client never sees the race. A planner publishing and rolling
+ * back without pause can win several times in a row on a slow machine (CI under
+ * ThreadSanitizer saw three in a row), hence REFILES; filing against the generation read
+ * inside the transaction would end the race for good. */
+#define REFILES 8
 static int file_events(req *r, wg_ctx *w, const wg_event_new *ev, size_t n, wg_nearest_fn near, void *ud,
                        int64_t now, int64_t *ids)
 {
     int rc = wg_events_file(w, r->snap->lk, ev, n, near, ud, now, ids);
-    for (int again = 0; rc == WG_ECONFLICT && again < 3; again++) {
+    for (int again = 0; rc == WG_ECONFLICT && again < REFILES; again++) {
         state_changed(r->s); /* look at the store now, not within the millisecond */
         snapshot *fresh = state_acquire(r->s, r->ctx);
         if (!fresh) break;
