@@ -542,6 +542,19 @@ static int position_pass(fix_job *j, size_t n, unsigned char *last)
     "UPDATE workers SET lon = ?2, lat = ?3, seen_ms = ?4 WHERE id = ?1"                            \
     " AND (seen_ms IS NULL OR seen_ms < ?4)"
 
+/* Runs MOVE_WORKER_SQL (st) for one worker. */
+static int move_worker(wg_ctx *ctx, sqlite3_stmt *st, const char *id, double lon, double lat,
+                       int64_t at_ms)
+{
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, lon);
+    sqlite3_bind_double(st, 3, lat);
+    sqlite3_bind_int64(st, 4, at_ms);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? WG_OK : wg_fail_sql(ctx, "cannot move worker");
+}
+
 /* The store's count of merges that moved fixes (schema version 6). */
 #define MERGES_SQL "SELECT CAST(value AS INTEGER) FROM wg_meta WHERE key = 'position_merges'"
 
@@ -571,7 +584,6 @@ static int empty_inbox(wg_ctx *ctx, size_t *moved, int64_t *merges)
  * moved, *merges the store's merge count after. */
 static int merge_inbox(wg_ctx *ctx, size_t *moved, int64_t *merges)
 {
-    if (moved) *moved = 0;
     int rc = wg_exec(ctx, "INSERT OR IGNORE INTO worker_positions(worker_id, at_ms, lon, lat, accuracy_m,"
                           " received_ms)"
                           " SELECT worker_id, at_ms, lon, lat, accuracy_m, received_ms FROM position_inbox"
@@ -589,7 +601,6 @@ static int merge_inbox(wg_ctx *ctx, size_t *moved, int64_t *merges)
  * last merge; or the index has no copy). */
 static int merge_copy(wg_ctx *ctx, wg_posindex *idx, size_t *moved, int64_t *merges)
 {
-    if (moved) *moved = 0;
     wg_pi_row *rows;
     size_t n;
     int64_t seen, count = 0, now = 0;
@@ -610,16 +621,9 @@ static int merge_copy(wg_ctx *ctx, wg_posindex *idx, size_t *moved, int64_t *mer
     sqlite3_stmt *mv = NULL;
     if (rc == WG_OK && n) rc = wg_prepare(ctx, MOVE_WORKER_SQL, &mv);
     /* each worker's last row is its newest (its ids are one pointer, the index's) */
-    for (size_t k = 0; rc == WG_OK && k < n; k++) {
-        if (k + 1 < n && rows[k + 1].worker_id == rows[k].worker_id) continue;
-        sqlite3_bind_text(mv, 1, rows[k].worker_id, -1, SQLITE_STATIC);
-        sqlite3_bind_double(mv, 2, rows[k].lon);
-        sqlite3_bind_double(mv, 3, rows[k].lat);
-        sqlite3_bind_int64(mv, 4, rows[k].at_ms);
-        int s = sqlite3_step(mv);
-        sqlite3_reset(mv);
-        if (s != SQLITE_DONE) rc = wg_fail_sql(ctx, "cannot move worker");
-    }
+    for (size_t k = 0; rc == WG_OK && k < n; k++)
+        if (k + 1 == n || rows[k + 1].worker_id != rows[k].worker_id)
+            rc = move_worker(ctx, mv, rows[k].worker_id, rows[k].lon, rows[k].lat, rows[k].at_ms);
     sqlite3_finalize(mv);
     free(rows);
     return rc == WG_OK ? empty_inbox(ctx, moved, merges) : rc;
@@ -696,18 +700,12 @@ static int store_plain(fix_job *j)
  * newest). */
 static int move_workers(fix_job *j, size_t n, const unsigned char *last)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!last[i]) continue;
-        const wg_fix *f = &j->fixes[i];
-        sqlite3_bind_text(j->move, 1, f->worker_id, -1, SQLITE_STATIC);
-        sqlite3_bind_double(j->move, 2, f->lon);
-        sqlite3_bind_double(j->move, 3, f->lat);
-        sqlite3_bind_int64(j->move, 4, f->at_ms);
-        int s = sqlite3_step(j->move);
-        sqlite3_reset(j->move);
-        if (s != SQLITE_DONE) return wg_fail_sql(j->ctx, "cannot move worker");
-    }
-    return WG_OK;
+    int rc = WG_OK;
+    for (size_t i = 0; rc == WG_OK && i < n; i++)
+        if (last[i])
+            rc = move_worker(j->ctx, j->move, j->fixes[i].worker_id, j->fixes[i].lon,
+                             j->fixes[i].lat, j->fixes[i].at_ms);
+    return rc;
 }
 
 /* Checks every fix of the batches against its own batch's policy; pending fixes are marked
