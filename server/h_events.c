@@ -33,28 +33,6 @@ static int64_t now_ms(void)
 
 /* The nearest on-duty worker for suggestions: the server's position index (the same answers
  * as GET /v1/workers/nearest), else the library's scan of the workers table. */
-/* wg_events_file on r's snapshot; when a publish became active after the snapshot was taken
- * (WG_ECONFLICT: filing checks that inside its transaction), the snapshot is taken again and
- * the events filed again, so a client never sees the race. A planner publishing and rolling
- * back without pause can win several times in a row on a slow machine (CI under
- * ThreadSanitizer saw three in a row), hence REFILES; filing against the generation read
- * inside the transaction would end the race for good. */
-#define REFILES 8
-static int file_events(req *r, wg_ctx *w, const wg_event_new *ev, size_t n, wg_nearest_fn near, void *ud,
-                       int64_t now, int64_t *ids)
-{
-    int rc = wg_events_file(w, r->snap->lk, ev, n, near, ud, now, ids);
-    for (int again = 0; rc == WG_ECONFLICT && again < REFILES; again++) {
-        state_changed(r->s); /* look at the store now, not within the millisecond */
-        snapshot *fresh = state_acquire(r->s, r->ctx);
-        if (!fresh) break;
-        state_release(r->snap);
-        r->snap = fresh;
-        rc = wg_events_file(w, r->snap->lk, ev, n, near, ud, now, ids);
-    }
-    return rc;
-}
-
 static wg_nearest_fn nearest_of(req *r, wg_ctx *w, void **ud)
 {
     struct wg_posindex *idx = workers_index(r->s);
@@ -278,7 +256,7 @@ static enum MHD_Result post_events(req *r)
         void *ud;
         wg_nearest_fn near = nearest_of(r, w, &ud);
         int64_t now = now_ms();
-        int rc = file_events(r, w, ev, n, near, ud, now, ids);
+        int rc = wg_events_file(w, r->snap->lk, ev, n, near, ud, now, ids);
         if (rc != WG_OK) {
             r->ctx = w; /* reply_rc reads the message from the context that failed */
             res = reply_rc(r, rc);
@@ -868,7 +846,7 @@ static enum MHD_Result o311_post(req *r)
     void *ud;
     wg_nearest_fn near = nearest_of(r, w, &ud);
     int64_t id = 0;
-    int rc = file_events(r, w, &e, 1, near, ud, now_ms(), &id);
+    int rc = wg_events_file(w, r->snap->lk, &e, 1, near, ud, now_ms(), &id);
     fields_free(&f);
     if (rc != WG_OK) return o311_rc(r, w, rc);
     wg_event ev;

@@ -26,6 +26,7 @@
 #include "wangge/assign.h"
 #include "wangge/events.h"
 #include "wangge/lookup.h"
+#include "wangge/redraw.h"
 #include "wangge/store.h"
 
 #define D1 "440307006"
@@ -236,29 +237,41 @@ static void test_each_fault_reported(void **state)
     expect_failed(ctx, 0, "");
 }
 
-/* An event filed with the lookup of the generation active before a publish is refused, not
- * filed where nobody looks. */
-static void test_filing_with_a_stale_lookup_refused(void **state)
+/* An event filed with the lookup of the generation active before a publish is placed in the
+ * generation active now (read inside the filing transaction), not filed where nobody looks,
+ * and the filing does not fail. The new generation merges the point's grid with its
+ * neighbour. */
+static void test_filing_with_a_stale_lookup_placed_in_the_active(void **state)
 {
     fixture *f = *state;
-    wg_lookup *old = NULL, *now = NULL;
+    wg_lookup *old = NULL;
     assert_int_equal(WG_OK, wg_lookup_load(f->ctx, 0, &old));
+    assert_int_equal(4, wg_lookup_count(old, 3));
     int64_t draft = 0, gen = 0, id = 0;
     assert_int_equal(WG_OK, wg_gen_draft(f->ctx, 1, &draft));
+    const char *both[] = {C1 "001", C1 "002"};
+    char *merged = NULL;
+    assert_int_equal(WG_OK, wg_draft_merge(f->ctx, both, 2, NULL, &merged));
     assert_int_equal(WG_OK, wg_gen_publish(f->ctx, 1.0, 0, &gen, NULL));
     assert_int_equal(2, gen);
     wg_event_new e = {.lon = 114.465, .lat = 22.625, .category = "0102", .description = "x"};
     int64_t at = 1795300000000LL;
-    assert_int_equal(WG_ECONFLICT, wg_events_file(f->ctx, old, &e, 1, NULL, NULL, at, &id));
-    assert_non_null(strstr(wg_errmsg(f->ctx), "now 2, not 1"));
-    assert_int_equal(0, id);
-    assert_int_equal(3, tu_q_int(f->ctx, "SELECT count(*) FROM events"));
-    assert_int_equal(WG_OK, wg_lookup_load(f->ctx, 0, &now));
-    assert_int_equal(WG_OK, wg_events_file(f->ctx, now, &e, 1, NULL, NULL, at, &id));
+    assert_int_equal(WG_OK, wg_events_file(f->ctx, old, &e, 1, NULL, NULL, at, &id));
     assert_int_equal(4, id);
+    wg_event ev;
+    assert_int_equal(WG_OK, wg_event_get(f->ctx, id, &ev));
+    assert_int_equal(2, ev.generation);
+    assert_string_equal(merged, ev.grid_code);
+    assert_int_equal(0, ev.outside);
+    wg_event_clear(&ev);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM assignments a JOIN units u ON u.code = a.grid_code "
+             "AND u.first_gen = 2 WHERE a.kind = 'event' AND a.generation = 2 AND a.item_id = 4");
+    assert_int_equal(1, tu_q_int(f->ctx, sql)); /* the merged unit, a row of generation 2 */
     expect_failed(f->ctx, 0, "");
+    free(merged);
     wg_lookup_free(old);
-    wg_lookup_free(now);
 }
 
 /* ---------------------------------------------------------------- backup and restore */
@@ -403,7 +416,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clean_store_passes, setup, teardown),
         cmocka_unit_test(test_new_store_passes),
         cmocka_unit_test_setup_teardown(test_each_fault_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filing_with_a_stale_lookup_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filing_with_a_stale_lookup_placed_in_the_active, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
     };

@@ -373,18 +373,22 @@ static int file_one(wg_ctx *ctx, const wg_lookup *lk, file_stmts *s, const wg_ev
                                            : wg_fail_sql(ctx, "cannot store an event's assignment");
 }
 
-/* Events are placed in the active generation. A lookup of another one (a server's index from
- * before a publish another process has just committed) would file them where no reader looks:
- * no assignment row in the active generation (wangge check: unassigned). Checked inside the
- * filing transaction, so no publish can come in between; the caller reloads and files again. */
-static int check_lookup_active(wg_ctx *ctx, int64_t gen)
+/* Events are placed in the active generation, read inside the filing transaction so no
+ * publish can come in between. lk is the caller's lookup of the generation it believes active;
+ * when a publish has made another one active since (a server's index from before a publish
+ * another process has just committed), that generation's lookup is loaded here, in the
+ * transaction, and *fresh owns it. Filing with lk would file the events where no reader looks:
+ * no assignment row in the active generation (wangge check: unassigned). */
+static int active_lookup(wg_ctx *ctx, const wg_lookup *lk, wg_lookup **fresh, const wg_lookup **use)
 {
+    *fresh = NULL;
+    *use = lk;
     int64_t active = 0;
     int rc = wg_gen_active(ctx, &active);
-    if (rc == WG_OK && active != gen)
-        rc = wg_fail(ctx, WG_ECONFLICT,
-                     "the active generation changed (now %lld, not %lld) while filing: file again",
-                     (long long)active, (long long)gen);
+    if (rc != WG_OK || active == wg_lookup_generation(lk)) return rc;
+    if (active == 0) return wg_fail(ctx, WG_ENOTFOUND, "no active generation to file events in");
+    rc = wg_lookup_load(ctx, active, fresh);
+    *use = *fresh;
     return rc;
 }
 
@@ -404,17 +408,20 @@ int wg_events_file(wg_ctx *ctx, const wg_lookup *lk, const wg_event_new *ev, siz
     file_stmts s = {0};
     rc = wg_begin(ctx);
     if (rc != WG_OK) return rc;
-    rc = check_lookup_active(ctx, wg_lookup_generation(lk));
+    wg_lookup *fresh = NULL;
+    const wg_lookup *use = lk;
+    rc = active_lookup(ctx, lk, &fresh, &use);
     if (rc == WG_OK) rc = file_stmts_prepare(ctx, &s);
     for (size_t i = 0; rc == WG_OK && i < n; i++)
         rc = check_new(ctx, i, &ev[i], now_ms, s.cat);
     for (size_t i = 0; rc == WG_OK && i < n; i++) {
         int64_t id = 0;
-        rc = file_one(ctx, lk, &s, &ev[i], nearest, ud, now_ms, offset, &id);
+        rc = file_one(ctx, use, &s, &ev[i], nearest, ud, now_ms, offset, &id);
         if (ids) ids[i] = id;
     }
     file_stmts_free(&s);
     rc = wg_commit_or_rollback(ctx, rc);
+    wg_lookup_free(fresh);
     if (rc != WG_OK && ids)
         for (size_t i = 0; i < n; i++)
             ids[i] = 0;

@@ -201,8 +201,10 @@ WG_API int wg_nearest_scan(void *ud, double lon, double lat, char *worker_id, si
  * generation's lookup; a point in no grid is filed with outside = 1 under its nearest grid),
  * suggests an assignee (the grid's on-duty grid worker, else nearest(ud, ...) when nearest is
  * not NULL) and records the report step. ids (n of them, may be NULL) get the new ids.
- * WG_EDATA "event i: ..." for the first invalid one (nothing stored); WG_ECONFLICT when lk's
- * generation is no longer the active one (a publish came in between: reload lk, file again). */
+ * The active generation is read inside the transaction: when a publish has made another one
+ * active since lk was loaded, the events are placed with that generation's lookup, loaded
+ * there (a publish never fails a filing; the caller may reload lk for the next one).
+ * WG_EDATA "event i: ..." for the first invalid one (nothing stored). */
 WG_API int wg_events_file(wg_ctx *ctx, const wg_lookup *lk, const wg_event_new *ev, size_t n,
                           wg_nearest_fn nearest, void *ud, int64_t now_ms, int64_t *ids /* out */);
 
