@@ -38,7 +38,7 @@ KEYS[revoked]=$(key --role admin --name mx-revoked)
   fail "cannot revoke a key"
 KEYS[forged]=wg_0123456789ab_0123456789abcdef0123456789abcdef # well-formed, not in the store
 KEYS[malformed]="wg_not-a-key"
-KEYS[huge]=$(head -c 20000 /dev/zero | tr '\0' a) # a request head over libmicrohttpd's 16 KiB
+KEYS[huge]=$(head -c 20000 /dev/zero | tr '\0' a) # a request head over the server's 8 KiB (CONN_MEMORY)
 for k in viewer dispatcher planner admin worker revoked; do
   [ "${#KEYS[$k]}" = 48 ] || { fail "no $k key"; finish; exit 1; }
 done
