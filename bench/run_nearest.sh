@@ -86,7 +86,14 @@ awk -F, 'NR > 1 && $8 == 1 { printf "GEOADD w %s %s %s\n", $6, $7, $1 }' "$work/
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on 127.0.0.1:$rport: $(redis-cli -p "$rport" zcard w) workers in key w"
 echo "-- Redis GEOSEARCH w FROMLONLAT lon lat BYRADIUS 5000 m ASC COUNT 1: redis-benchmark --threads 2 -c 64"
 redis-benchmark -p "$rport" --threads 2 -c 64 -n 1500000 -r 700000000000 -q \
-  GEOSEARCH w FROMLONLAT 114.__rand_int__ 22.__rand_int__ BYRADIUS 5000 m ASC COUNT 1 | tr '\r' '\n' | grep -v '^$' | tail -1
+  GEOSEARCH w FROMLONLAT 114.__rand_int__ 22.__rand_int__ BYRADIUS 5000 m ASC COUNT 1 | tr '\r' '\n' | grep -v '^$' |
+  tail -1 | tee "$work/redis-bench.txt"
+# the HTTP target, in the same run as Redis; answers other than 2xx (wrk's Non-2xx) fail it
+awk -v redis="$(sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' "$work/redis-bench.txt")" '
+  /^Requests\/sec:/ { rps = $2 } /Non-2xx/ { bad = $NF }
+  END { printf "HTTP nearest: %.0f req/s (target >= 100,000: %s)%s; Redis GEOSEARCH %.0f req/s: wangge %.2fx\n", rps,
+          (rps >= 100000 && !bad ? "PASS" : "FAIL"), (bad ? ", " bad " answers not 2xx" : ""), redis, redis ? rps / redis : 0 }' \
+  "$work/wrk-nearest.txt"
 
 echo "== 3. Redis (sphere) against wangge (ellipsoid), 5,000 random points"
 awk 'BEGIN { srand(7); for (i = 0; i < 5000; i++) printf "%.7f,%.7f\n", 114.0 + 0.7 * rand(), 22.0 + 0.7 * rand() }' > "$work/points.csv"
