@@ -264,11 +264,10 @@ static void test_filing_with_a_stale_lookup_placed_in_the_active(void **state)
     assert_string_equal(merged, ev.grid_code);
     assert_int_equal(0, ev.outside);
     wg_event_clear(&ev);
-    char sql[200];
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM assignments a JOIN units u ON u.code = a.grid_code "
-             "AND u.first_gen = 2 WHERE a.kind = 'event' AND a.generation = 2 AND a.item_id = 4");
-    assert_int_equal(1, tu_q_int(f->ctx, sql)); /* the merged unit, a row of generation 2 */
+    assert_int_equal(1, tu_q_int(f->ctx, /* the merged unit, a row of generation 2 */
+                                 "SELECT count(*) FROM assignments a JOIN units u ON u.code = a.grid_code "
+                                 "AND u.first_gen = 2 WHERE a.kind = 'event' AND a.generation = 2 "
+                                 "AND a.item_id = 4"));
     expect_failed(f->ctx, 0, "");
     free(merged);
     wg_lookup_free(old);

@@ -409,7 +409,7 @@ int wg_events_file(wg_ctx *ctx, const wg_lookup *lk, const wg_event_new *ev, siz
     rc = wg_begin(ctx);
     if (rc != WG_OK) return rc;
     wg_lookup *fresh = NULL;
-    const wg_lookup *use = lk;
+    const wg_lookup *use;
     rc = active_lookup(ctx, lk, &fresh, &use);
     if (rc == WG_OK) rc = file_stmts_prepare(ctx, &s);
     for (size_t i = 0; rc == WG_OK && i < n; i++)
