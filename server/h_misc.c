@@ -75,12 +75,11 @@ enum MHD_Result h_metrics(req *r)
          (unsigned long long)ps.batches, (unsigned long long)ps.fixes, (unsigned long long)ps.transactions,
          (unsigned long long)ps.merges, (unsigned long long)ps.merge_failures, ps.store_us / 1e6,
          ps.merge_us / 1e6);
-    wg_posindex_stats ist = {0};
-    if (workers_index(r->s)) wg_posindex_get_stats(workers_index(r->s), &ist);
+    uint64_t presorted = workers_index(r->s) ? wg_posindex_presorted_merges(workers_index(r->s)) : 0;
     EMIT("# HELP wangge_position_merges_presorted_total Inbox merges that moved the position index's own"
          " sorted copy of the inbox (the others had SQLite sort it: another process had written to it).\n"
          "# TYPE wangge_position_merges_presorted_total counter\nwangge_position_merges_presorted_total %llu\n",
-         (unsigned long long)ist.presorted_merges);
+         (unsigned long long)presorted);
     struct mallinfo2 mi = mallinfo2();
     EMIT("# HELP wangge_memory_bytes Memory by holder: the heap in use and free (glibc arenas), SQLite's"
          " share of it (page caches, statements), the tile cache's.\n# TYPE wangge_memory_bytes gauge\n"

@@ -224,7 +224,7 @@ struct wg_posindex {
     size_t nrows, rows_done, rows_cap;
     int rows_known;
     int64_t merge_count;
-    uint64_t merges, presorted;
+    atomic_uint_fast64_t merges, presorted; /* written under mu, read without it too */
 };
 
 /* ---------------------------------------------------------------- geodesy */
@@ -1098,8 +1098,8 @@ int wg_pi_inbox_rows_locked(wg_posindex *idx, wg_pi_row **rows, size_t *n, int64
 
 void wg_pi_merged_locked(wg_posindex *idx, int64_t merges, int presorted)
 {
-    idx->merges++;
-    idx->presorted += presorted != 0;
+    atomic_fetch_add(&idx->merges, 1);
+    if (presorted) atomic_fetch_add(&idx->presorted, 1);
     idx->merge_count = merges;
     /* the copy's room is kept for the next round unless it is mostly empty (a burst's) */
     if (idx->rows_cap > (1u << 16) && idx->nrows * 8 < idx->rows_cap) {
@@ -1210,9 +1210,14 @@ void wg_posindex_get_stats(wg_posindex *idx, wg_posindex_stats *out)
     out->cells = atomic_load(&idx->ncells);
     out->workers = idx->known;
     out->placed = idx->placed;
-    out->merges = idx->merges;
-    out->presorted_merges = idx->presorted;
+    out->merges = atomic_load(&idx->merges);
+    out->presorted_merges = atomic_load(&idx->presorted);
     wg_pi_unlock(idx);
+}
+
+uint64_t wg_posindex_presorted_merges(wg_posindex *idx)
+{
+    return atomic_load(&idx->presorted);
 }
 
 /* ---------------------------------------------------------------- life */

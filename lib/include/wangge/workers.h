@@ -303,6 +303,9 @@ typedef struct wg_posindex_stats {
     uint64_t merges, presorted_merges;
 } wg_posindex_stats;
 WG_API void wg_posindex_get_stats(wg_posindex *idx, wg_posindex_stats *out);
+/* presorted_merges alone, without waiting for the index's lock (which a merge holds for its
+ * whole transaction): for /metrics. */
+WG_API uint64_t wg_posindex_presorted_merges(wg_posindex *idx);
 
 /* ---------------------------------------------------------------- JSON */
 
